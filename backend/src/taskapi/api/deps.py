@@ -1,0 +1,147 @@
+"""Dependencies, in the order the contract checks them: 401, 403, 404, then 413/422.
+
+FastAPI solves a route's dependencies in the order its parameters are declared, and a dependency
+that raises stops the rest. Bodies are read by a dependency (`JsonBody`), not by FastAPI before
+the route runs, so that an unauthenticated or forbidden request is refused before a byte of its
+body is read, and a request for a task that is not the caller's gets 404 whatever its body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskapi import errors, tasks
+from taskapi.auth.verifier import InvalidToken, Principal, VerificationUnavailable
+from taskapi.models import Task
+
+MAX_BODY_BYTES = 1024 * 1024
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="A JWT from Better Auth (`GET /api/auth/token`), or `taskapi token` for HS256.",
+)
+
+
+def _unauthorized(detail: str, *, error: str | None = "invalid_token") -> HTTPException:
+    # RFC 6750 §3: no error code when the request carried no credentials at all.
+    challenge = f'Bearer error="{error}"' if error else "Bearer"
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": challenge},
+    )
+
+
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    if credentials is None:
+        raise _unauthorized(errors.MISSING_TOKEN, error=None)
+    try:
+        return await request.app.state.verifier.verify(credentials.credentials)  # type: ignore[no-any-return]
+    except InvalidToken as refused:
+        request.state.auth_failure = refused.reason
+        raise _unauthorized(refused.reason) from None
+    except VerificationUnavailable:
+        raise HTTPException(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=errors.ISSUER_UNREACHABLE,
+            headers={"Retry-After": "5"},
+        ) from None
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+async def path_owner(
+    principal: CurrentPrincipal,
+    user_id: Annotated[str, Path(description="The user whose tasks these are: the token's `sub`")],
+) -> str:
+    if principal.user_id != user_id:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=errors.FORBIDDEN_USER)
+    return user_id
+
+
+OwnerId = Annotated[str, Depends(path_owner)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def owned_task(
+    owner: OwnerId,
+    session: SessionDep,
+    task_id: Annotated[int, Path(description="The task's id")],
+) -> Task:
+    task = await tasks.get(session, owner, task_id)
+    if task is None:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=errors.TASK_NOT_FOUND)
+    return task
+
+
+OwnedTask = Annotated[Task, Depends(owned_task)]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+async def read_capped_body(request: Request) -> bytes:
+    """The body, refused with 413 as soon as it is known to pass 1 MiB (never read whole)."""
+    too_large = HTTPException(
+        status_code=status.HTTP_413_CONTENT_TOO_LARGE, detail=errors.BODY_TOO_LARGE
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large
+    return bytes(body)
+
+
+class JsonBody(Generic[ModelT]):
+    """A dependency that reads and validates a JSON body after the checks before it."""
+
+    def __init__(self, model: type[ModelT], *, optional: bool = False) -> None:
+        self.model = model
+        self.optional = optional
+        self._adapter = TypeAdapter(model)
+
+    async def __call__(self, request: Request) -> ModelT | None:
+        raw = await read_capped_body(request)
+        if self.optional and not raw.strip():
+            return None
+        try:
+            return self._adapter.validate_json(raw)
+        except ValidationError as invalid:
+            raise RequestValidationError(
+                [
+                    {"type": item["type"], "loc": ("body", *item["loc"]), "msg": item["msg"]}
+                    # No `input`: a 1 MiB body must not come back in the error.
+                    for item in invalid.errors(include_url=False, include_input=False)
+                ]
+            ) from None
+
+    def openapi(self) -> dict[str, Any]:
+        """The `requestBody` FastAPI would have declared, had it read the body itself."""
+        return {
+            "requestBody": {
+                "required": not self.optional,
+                "content": {"application/json": {"schema": self.model.model_json_schema()}},
+            }
+        }

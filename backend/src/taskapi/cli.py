@@ -1,0 +1,138 @@
+"""`taskapi serve | migrate | secret | token`: the service's command line.
+
+Every failure a person can cause (a wrong setting, an unreachable or un-migrated database) ends
+in one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import time
+from collections.abc import Sequence
+
+import jwt
+from sqlalchemy.exc import SQLAlchemyError
+
+from taskapi import migrate
+from taskapi.config import ConfigurationError, Settings, get_settings
+
+DEFAULT_TOKEN_TTL = 15 * 60  # as Better Auth's own tokens
+EXIT_CONFIG = 2
+EXIT_DATABASE = 3
+
+
+class CommandError(Exception):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        args.run(args)
+    except ConfigurationError as error:
+        _fail(str(error), EXIT_CONFIG)
+    except CommandError as error:
+        _fail(str(error), error.exit_code)
+
+
+def _fail(message: str, code: int) -> None:
+    print(f"taskapi: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="taskapi", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="command")
+
+    serve = commands.add_parser("serve", help="serve the API (default 127.0.0.1:8000)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=_positive_int, default=1, help="processes (default 1)")
+    serve.set_defaults(run=_serve)
+
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        run=_migrate
+    )
+    commands.add_parser(
+        "secret", help="print a new random secret for BETTER_AUTH_SECRET"
+    ).set_defaults(run=_secret)
+
+    token = commands.add_parser("token", help="mint an HS256 token with BETTER_AUTH_SECRET")
+    token.add_argument("--sub", required=True, help="the user id the token speaks for")
+    token.add_argument(
+        "--ttl", type=_positive_int, default=DEFAULT_TOKEN_TTL, help="lifetime in seconds"
+    )
+    token.set_defaults(run=_token)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    _require_current_schema(settings)
+    uvicorn.run(
+        "taskapi.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        server_header=False,  # do not announce what we run
+        proxy_headers=False,
+    )
+
+
+def _require_current_schema(settings: Settings) -> None:
+    head = migrate.head_revision()
+    try:
+        current = migrate.current_revision(settings.database_url)
+    except (OSError, SQLAlchemyError) as error:
+        raise CommandError(_database_problem(error), EXIT_DATABASE) from None
+    if current != head:
+        raise CommandError(
+            f"the database schema is at {current or 'nothing'}, not {head}: run `taskapi migrate`",
+            EXIT_DATABASE,
+        )
+
+
+def _migrate(_args: argparse.Namespace) -> None:
+    settings = get_settings()
+    try:
+        migrate.upgrade(settings.database_url)
+    except (OSError, SQLAlchemyError) as error:
+        raise CommandError(_database_problem(error), EXIT_DATABASE) from None
+    print(f"taskapi: database schema is at {migrate.head_revision()} (latest)")
+
+
+def _database_problem(error: Exception) -> str:
+    reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+    return f"cannot use the database: {reason}"
+
+
+def _secret(_args: argparse.Namespace) -> None:
+    print(secrets.token_urlsafe(32))  # 32 random bytes, 43 URL-safe characters
+
+
+def _token(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    if settings.better_auth_secret is None:
+        raise CommandError("BETTER_AUTH_SECRET is not set, so no HS256 token can be made", 2)
+    now = int(time.time())
+    claims: dict[str, object] = {"sub": args.sub, "iat": now, "exp": now + args.ttl}
+    if settings.better_auth_url:
+        claims |= {"iss": settings.better_auth_url, "aud": settings.better_auth_url}
+    print(jwt.encode(claims, settings.better_auth_secret.get_secret_value(), algorithm="HS256"))

@@ -1,0 +1,30 @@
+"""Every message a client can read, in one place, so wording stays consistent and reviewable.
+
+None of them repeats what the client sent: a token is never echoed back.
+"""
+
+# 401: authentication
+MISSING_TOKEN = "Not authenticated: send Authorization: Bearer <token>"
+MALFORMED_TOKEN = "Invalid token: not a signed JWT"
+OVERSIZED_TOKEN = "Invalid token: too large"
+UNSUPPORTED_ALGORITHM = "Invalid token: unsupported algorithm"
+UNKNOWN_KEY = "Invalid token: signed with an unknown key"
+HS256_NOT_CONFIGURED = "Invalid token: HS256 tokens are not accepted by this server"
+JWKS_NOT_CONFIGURED = "Invalid token: asymmetric tokens are not accepted by this server"
+BAD_SIGNATURE = "Invalid token: bad signature"
+EXPIRED = "Invalid token: expired"
+NOT_YET_VALID = "Invalid token: not yet valid"
+WRONG_ISSUER = "Invalid token: wrong issuer"
+WRONG_AUDIENCE = "Invalid token: wrong audience"
+MISSING_CLAIM = "Invalid token: missing required claim"
+INVALID_SUBJECT = "Invalid token: sub must be a non-empty string"
+INVALID_TOKEN = "Invalid token"
+
+# 403 / 404
+FORBIDDEN_USER = "Forbidden: the token's user is not the user in the path"
+TASK_NOT_FOUND = "Task not found"
+
+# 413 / 503
+BODY_TOO_LARGE = "Request body too large: the limit is 1 MiB"
+ISSUER_UNREACHABLE = "Cannot verify the token now: the issuer's keys are unreachable"
+DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly"

@@ -1,0 +1,68 @@
+"""The application: wiring only. Each piece it wires lives in a module of its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from taskapi import __version__, errors
+from taskapi.api.routes import health, tasks
+from taskapi.auth.jwks import JWKSCache
+from taskapi.auth.verifier import TokenVerifier
+from taskapi.config import Settings, get_settings
+from taskapi.db import create_engine, session_factory
+from taskapi.headers import SecurityHeaders
+
+JWKS_TIMEOUT = httpx.Timeout(3.0)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = create_engine(settings.database)
+    jwks_client = httpx.AsyncClient(timeout=JWKS_TIMEOUT, follow_redirects=False)
+    jwks_url = settings.jwks_url
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await jwks_client.aclose()
+        await engine.dispose()
+
+    app = FastAPI(
+        title="taskapi",
+        version=__version__,
+        summary="Each person's tasks, behind a verified JWT from Better Auth.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.verifier = TokenVerifier(
+        secret=(
+            settings.better_auth_secret.get_secret_value() if settings.better_auth_secret else None
+        ),
+        issuer=settings.better_auth_url,
+        jwks=JWKSCache(jwks_url, jwks_client) if jwks_url else None,
+        leeway_seconds=settings.jwt_leeway_seconds,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(OperationalError, database_unavailable)
+    app.add_exception_handler(InterfaceError, database_unavailable)
+    app.include_router(health.router)
+    app.include_router(tasks.router)
+    return app
+
+
+async def database_unavailable(_request: Request, _exc: Exception) -> JSONResponse:
+    """A lost or refused connection is the database's fault, not the client's: 503, retry soon.
+    Other driver errors (integrity, programming) stay 500s: they are bugs to see."""
+    return JSONResponse(
+        status_code=503,
+        content={"detail": errors.DATABASE_UNAVAILABLE},
+        headers={"Retry-After": "2"},
+    )

@@ -1,0 +1,122 @@
+"""The task, split by use: what a client may send, what is stored, what is returned."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import sqlalchemy as sa
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 1000
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold U+0000; refuse it for every database so both behave alike.
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
+    AfterValidator(_no_nul),
+]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(_no_nul)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC on the way in and out, also on SQLite, which stores no zone."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: refusing to guess its time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# SQLite only autoincrements an `INTEGER PRIMARY KEY`; elsewhere ids are 64-bit.
+TaskId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+MAX_TASK_ID = 2**63 - 1
+
+
+class TaskBase(SQLModel):
+    title: Title = Field(max_length=TITLE_MAX)
+    description: Description | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    completed: StrictBool = False
+
+
+class TaskCreate(TaskBase):
+    """POST body. Unknown fields (`id`, `user_id`, …) are ignored: they never take effect."""
+
+
+class TaskReplace(TaskBase):
+    """PUT body: replaces every editable field; an omitted one takes its default."""
+
+
+class TaskPatch(SQLModel):
+    """PATCH body: only the fields sent change."""
+
+    title: Title | None = None
+    description: Description | None = None
+    completed: StrictBool | None = None
+
+    @field_validator("title", "completed")
+    @classmethod
+    def _omit_rather_than_null(cls, value: object) -> object:
+        # Validators run only on fields that were sent: null for these is a mistake, not "unset".
+        if value is None:
+            raise ValueError("may be omitted, but not null")
+        return value
+
+
+class CompletionUpdate(BaseModel):
+    """Body of PATCH …/complete when it sets rather than toggles."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    completed: StrictBool
+
+
+class Task(TaskBase, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (sa.Index("ix_tasks_user_id_created_at", "user_id", "created_at", "id"),)
+
+    id: int | None = Field(default=None, sa_type=TaskId, primary_key=True)
+    user_id: str = Field(sa_type=sa.String, nullable=False)
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
+
+
+class TaskPublic(TaskBase):
+    id: int
+    user_id: str
+    created_at: datetime
+    updated_at: datetime
