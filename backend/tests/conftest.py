@@ -107,7 +107,7 @@ def make_settings(database_url: str, jwks_url: str | None, **overrides: Any) -> 
         "jwt_leeway_seconds": 0,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def new_private_key(algorithm: str) -> PrivateKey:
 
 
 def public_jwk(algorithm: str, private_key: PrivateKey, kid: str) -> dict[str, Any]:
-    to_jwk = {
+    to_jwk: Any = {
         "EdDSA": OKPAlgorithm.to_jwk,
         "ES256": ECAlgorithm.to_jwk,
         "ES512": ECAlgorithm.to_jwk,
@@ -83,14 +83,23 @@ class JWKSServer:
     url: str = ""
 
     def add(self, algorithm: str, kid: str | None = None) -> SigningKey:
-        key = SigningKey(algorithm, kid or f"{algorithm.lower()}-{len(self.keys)}", new_private_key(algorithm))
+        key = SigningKey(
+            algorithm, kid or f"{algorithm.lower()}-{len(self.keys)}", new_private_key(algorithm)
+        )
         self.keys[key.kid] = key
         return key
 
     def document(self) -> dict[str, Any]:
         return {"keys": [key.jwk for key in self.keys.values()]}
 
-    def sign(self, key: SigningKey, sub: str = "alice", *, headers: dict[str, Any] | None = None, **overrides: Any) -> str:
+    def sign(
+        self,
+        key: SigningKey,
+        sub: str = "alice",
+        *,
+        headers: dict[str, Any] | None = None,
+        **overrides: Any,
+    ) -> str:
         return jwt.encode(
             claims_for(sub, **overrides),
             key.private_key,
@@ -102,7 +111,7 @@ class JWKSServer:
 @contextmanager
 def serve_jwks(server: JWKSServer) -> Iterator[JWKSServer]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        def do_GET(self) -> None:
             server.requests += 1
             server.paths.append(self.path)
             if not server.up:

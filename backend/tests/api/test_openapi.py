@@ -1,0 +1,51 @@
+"""The OpenAPI document declares the bearer scheme and every answer a route can give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def spec(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+async def test_bearer_scheme(spec: dict[str, Any]) -> None:
+    schemes = spec["components"]["securitySchemes"]
+    assert any(s["type"] == "http" and s["scheme"] == "bearer" for s in schemes.values())
+
+
+async def test_every_task_route_declares_its_answers(spec: dict[str, Any]) -> None:
+    operations = [
+        (path, method, operation)
+        for path, methods in spec["paths"].items()
+        if path.startswith("/api/")
+        for method, operation in methods.items()
+    ]
+    assert len(operations) == 7
+    for path, method, operation in operations:
+        declared = set(operation["responses"])
+        assert {"401", "403", "422"} <= declared, (method, path)
+        assert operation["security"], (method, path)
+        if "{task_id}" in path:
+            assert "404" in declared, (method, path)
+        if method in ("post", "put", "patch"):
+            assert "413" in declared, (method, path)
+            assert "requestBody" in operation, (method, path)
+
+
+async def test_bodies_are_described(spec: dict[str, Any]) -> None:
+    create = spec["paths"]["/api/{user_id}/tasks"]["post"]["requestBody"]
+    schema = create["content"]["application/json"]["schema"]
+    assert schema["required"] == ["title"]
+    assert schema["properties"]["title"]["maxLength"] == 200
+    complete = spec["paths"]["/api/{user_id}/tasks/{task_id}/complete"]["patch"]["requestBody"]
+    assert complete["required"] is False
