@@ -1,0 +1,201 @@
+/**
+ * A typed client for the task API (see ../shared/design.md), used from the browser.
+ *
+ * The JWT comes from Better Auth (`authClient.token()`), lives in this module's memory only
+ * (never localStorage, so a script injected into the page cannot lift it from storage), and is
+ * fetched again shortly before it expires. A 401 gets one fresh token and one retry; if Better
+ * Auth has no session to mint a token from, the person is sent to /login?expired=1.
+ */
+import { authClient } from "@/lib/auth-client";
+
+export type Task = {
+  id: number;
+  user_id: string;
+  title: string;
+  description: string | null;
+  completed: boolean;
+  created_at: string;
+  updated_at: string;
+};
+
+export type TaskInput = { title: string; description?: string | null; completed?: boolean };
+export type StatusFilter = "all" | "pending" | "completed";
+
+/** An answer the person should see, with the API's own `detail` when it gave one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** The session is gone; the page is already on its way to the login page. */
+export class SessionExpiredError extends Error {
+  constructor() {
+    super("Your session has ended. Please sign in again.");
+    this.name = "SessionExpiredError";
+  }
+}
+
+const REFRESH_MARGIN_MS = 60_000; // fetch a new token a minute before `exp`
+
+let cached: { token: string; expiresAt: number } | null = null;
+let pending: Promise<string> | null = null;
+
+function expiryOf(token: string): number {
+  try {
+    const payload = token.split(".")[1] ?? "";
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
+    return typeof exp === "number" ? exp * 1000 : 0;
+  } catch {
+    return 0; // unreadable: treat as expired, so it is fetched again next time
+  }
+}
+
+function sessionExpired(): never {
+  cached = null;
+  // A full page load, not a client-side navigation: it also drops every bit of in-memory state.
+  window.location.assign(new URL("/login?expired=1", window.location.origin).href);
+  throw new SessionExpiredError();
+}
+
+async function fetchToken(): Promise<string> {
+  let result: Awaited<ReturnType<typeof authClient.token>>;
+  try {
+    result = await authClient.token();
+  } catch {
+    throw new ApiError(0, "Cannot reach the server. Check your connection and try again.");
+  }
+  const { data, error } = result;
+  if (error || !data?.token) {
+    if (!error || error.status === 401 || error.status === 403) sessionExpired();
+    throw new ApiError(error.status, "Signing in to the task service failed. Try again.");
+  }
+  cached = { token: data.token, expiresAt: expiryOf(data.token) };
+  return data.token;
+}
+
+/** The current token, fetched at most once at a time however many requests ask for it. */
+async function token(forceRefresh = false): Promise<string> {
+  if (!forceRefresh && cached && cached.expiresAt - REFRESH_MARGIN_MS > Date.now()) {
+    return cached.token;
+  }
+  pending ??= fetchToken().finally(() => {
+    pending = null;
+  });
+  return pending;
+}
+
+/** Forget the token (on sign-out), so the next person on this tab never uses it. */
+export function forgetToken(): void {
+  cached = null;
+}
+
+async function send(path: string, init: RequestInit, bearer: string): Promise<Response> {
+  try {
+    return await fetch(path, {
+      ...init,
+      headers: { ...init.headers, Authorization: `Bearer ${bearer}` },
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, "Cannot reach the server. Check your connection and try again.");
+  }
+}
+
+async function detailOf(response: Response): Promise<string> {
+  try {
+    const body = (await response.json()) as { detail?: unknown };
+    if (typeof body.detail === "string") return body.detail;
+    if (Array.isArray(body.detail)) {
+      return body.detail
+        .map((item: { msg?: string; loc?: unknown[] }) =>
+          [item.loc?.slice(1).join("."), item.msg].filter(Boolean).join(": "),
+        )
+        .join("; ");
+    }
+  } catch {
+    // not JSON: fall through to the status text
+  }
+  return response.statusText || `HTTP ${response.status}`;
+}
+
+const MESSAGES: Record<number, string> = {
+  403: "You are not allowed to see these tasks.",
+  404: "That task no longer exists. It may have been deleted in another tab.",
+  413: "That is too much text to save.",
+};
+
+async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  let response = await send(path, init, await token());
+  if (response.status === 401) {
+    // The token may have expired in flight: one fresh token, one retry.
+    // (A token Better Auth could not mint has already sent the person to the login page.)
+    response = await send(path, init, await token(true));
+    if (response.status === 401) {
+      throw new ApiError(401, "The task service did not accept your sign-in. Try again shortly.");
+    }
+  }
+  if (!response.ok) {
+    const detail = await detailOf(response);
+    const known = MESSAGES[response.status];
+    throw new ApiError(
+      response.status,
+      known ?? (response.status >= 500 ? "The server had a problem. Try again shortly." : detail),
+    );
+  }
+  return response;
+}
+
+function json(body: unknown): RequestInit {
+  return { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } };
+}
+
+function tasksPath(userId: string, suffix = ""): string {
+  return `/api/${encodeURIComponent(userId)}/tasks${suffix}`;
+}
+
+export const api = {
+  async list(
+    userId: string,
+    options: { status?: StatusFilter; limit?: number; offset?: number } = {},
+  ): Promise<{ tasks: Task[]; total: number }> {
+    const query = new URLSearchParams({
+      status: options.status ?? "all",
+      limit: String(options.limit ?? 100),
+      offset: String(options.offset ?? 0),
+    });
+    const response = await request(`${tasksPath(userId)}?${query}`);
+    const tasks = (await response.json()) as Task[];
+    return { tasks, total: Number(response.headers.get("X-Total-Count") ?? tasks.length) };
+  },
+
+  async create(userId: string, input: TaskInput): Promise<Task> {
+    const response = await request(tasksPath(userId), { method: "POST", ...json(input) });
+    return (await response.json()) as Task;
+  },
+
+  async update(userId: string, id: number, changes: Partial<TaskInput>): Promise<Task> {
+    const response = await request(tasksPath(userId, `/${id}`), {
+      method: "PATCH",
+      ...json(changes),
+    });
+    return (await response.json()) as Task;
+  },
+
+  async setCompleted(userId: string, id: number, completed: boolean): Promise<Task> {
+    const response = await request(tasksPath(userId, `/${id}/complete`), {
+      method: "PATCH",
+      ...json({ completed }),
+    });
+    return (await response.json()) as Task;
+  },
+
+  async remove(userId: string, id: number): Promise<void> {
+    await request(tasksPath(userId, `/${id}`), { method: "DELETE" });
+  },
+};

@@ -1,0 +1,40 @@
+import { betterAuth } from "better-auth";
+import { nextCookies } from "better-auth/next-js";
+import { jwt } from "better-auth/plugins";
+
+import { authDatabase } from "@/lib/auth-database";
+
+const baseURL = process.env.BETTER_AUTH_URL ?? "http://localhost:3000";
+// Better Auth writes the origin (no path, no trailing slash) into iss and aud; so do we.
+const origin = new URL(baseURL).origin;
+
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 128;
+
+export const auth = betterAuth({
+  appName: "Tasks",
+  baseURL,
+  secret: process.env.BETTER_AUTH_SECRET,
+  database: authDatabase(),
+  emailAndPassword: {
+    enabled: true,
+    minPasswordLength: PASSWORD_MIN_LENGTH,
+    maxPasswordLength: PASSWORD_MAX_LENGTH,
+    autoSignIn: true,
+  },
+  plugins: [
+    jwt({
+      // EdDSA (Ed25519) keys, the plugin's default, published at /api/auth/jwks.
+      jwt: {
+        issuer: origin,
+        audience: origin,
+        expirationTime: "15m",
+        // The task API needs only `sub` (added by the plugin): no e-mail or name in the token.
+        definePayload: () => ({}),
+      },
+    }),
+    nextCookies(), // last: lets server actions set cookies
+  ],
+});
+
+export type Session = typeof auth.$Infer.Session;
