@@ -1,0 +1,171 @@
+"""The whole system, started for real: taskapi and the built Next.js app on free ports, each with
+fresh databases in a temporary folder, and Debian's Chromium driven by Playwright.
+
+`make test` builds the frontend before this suite runs; the suite starts `next start` on it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+FRONTEND = ROOT / "frontend"
+TASKAPI = ROOT / "backend" / ".venv" / "bin" / "taskapi"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up in {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+@dataclass(frozen=True)
+class System:
+    url: str  # the web app: the only origin the browser talks to
+    backend_url: str
+
+
+def _start(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    if not (FRONTEND / ".next" / "BUILD_ID").exists():
+        pytest.fail("the frontend is not built: run `make test` (it runs `npm run build` first)")
+    work = tmp_path_factory.mktemp("system")
+    backend_port, frontend_port = free_port(), free_port()
+    origin = f"http://127.0.0.1:{frontend_port}"
+    shared = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BETTER_AUTH", "DATABASE"))},
+        "BETTER_AUTH_SECRET": secrets.token_urlsafe(32),
+        "BETTER_AUTH_URL": origin,
+    }
+    backend_env = {**shared, "DATABASE_URL": f"sqlite:///{work / 'tasks.db'}"}
+    frontend_env = {
+        **shared,
+        "AUTH_DATABASE_URL": f"sqlite:{work / 'auth.db'}",
+        "BACKEND_URL": f"http://127.0.0.1:{backend_port}",
+        "NEXT_TELEMETRY_DISABLED": "1",
+    }
+
+    subprocess.run([str(TASKAPI), "migrate"], cwd=work, env=backend_env, check=True)  # noqa: S603
+    npx = shutil.which("npx") or "npx"
+    subprocess.run([npx, "tsx", "scripts/migrate.ts"], cwd=FRONTEND, env=frontend_env, check=True)  # noqa: S603
+
+    backend = _start(
+        [str(TASKAPI), "serve", "--port", str(backend_port)], work, backend_env, work / "backend.log"
+    )
+    frontend = _start(
+        [npx, "next", "start", "--port", str(frontend_port), "--hostname", "127.0.0.1"],
+        FRONTEND,
+        frontend_env,
+        work / "frontend.log",
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{backend_port}/health", backend, work / "backend.log")
+        wait_until_up(f"{origin}/login", frontend, work / "frontend.log")
+        yield System(url=origin, backend_url=f"http://127.0.0.1:{backend_port}")
+    finally:
+        for process in (frontend, backend):
+            process.terminate()
+        for process in (frontend, backend):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        backend_log = (work / "backend.log").read_text()
+        assert "Traceback" not in backend_log, backend_log[-3000:]
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        # Debian's Chromium as root in a sandboxless container, with no background traffic
+        # (this machine's network is closed and would refuse it).
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
+    yield chromium
+    chromium.close()
+
+
+_people = itertools.count(1)
+
+
+def new_context(browser: Browser, system: System, **options: Any) -> BrowserContext:
+    """A browser context for one person on their own machine. Better Auth rate-limits sign-in
+    and sign-up per client address (3 in 10 s in production), which it reads from
+    X-Forwarded-For: each person here gets an address of their own, as on the real Internet."""
+    person = next(_people)
+    ctx = browser.new_context(
+        base_url=system.url,
+        viewport=options.pop("viewport", {"width": 1280, "height": 900}),
+        extra_http_headers={"X-Forwarded-For": f"198.51.100.{person % 250 + 1}"},
+        **options,
+    )
+    ctx.set_default_timeout(15_000)
+    return ctx
+
+
+@pytest.fixture
+def context(browser: Browser, system: System) -> Iterator[BrowserContext]:
+    ctx = new_context(browser, system)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
