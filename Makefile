@@ -2,53 +2,78 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
+export NEXT_TELEMETRY_DISABLED := 1
 
 PYTHON ?= python3
 VENV := backend/.venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat backend/pyproject.toml | cksum | cut -d' ' -f1)
+# Reinstall only when what is installed changes.
+PY_STAMP := $(VENV)/.installed-$(shell cat backend/pyproject.toml e2e/requirements.txt | cksum | cut -d' ' -f1)
+NPM_STAMP := frontend/node_modules/.installed-$(shell cksum < frontend/package-lock.json | cut -d' ' -f1)
+FRONTEND_BUILD := frontend/.next/BUILD_ID
+FRONTEND_SOURCES := $(shell find frontend/src -type f) $(wildcard frontend/*.ts frontend/*.mjs frontend/*.json)
+# better-sqlite3 compiles against Node's headers; where Debian ships them, use them rather than
+# letting node-gyp download a copy.
+NODE_HEADERS := $(if $(wildcard /usr/include/node/node.h),npm_config_nodedir=/usr,)
 
-.PHONY: help run test lint test-backend clean
+.PHONY: help run test lint test-backend test-frontend test-e2e configure migrate clean
 
 help:
-	@echo "make run    install what is needed and start the API on http://127.0.0.1:8000"
-	@echo "make test   lint, type-check and run every test"
+	@echo "make run    install, build and start the app on http://localhost:3000 (API on :8000)"
+	@echo "make test   lint, type-check and run every test, browser suite included"
 
-# The virtualenv, rebuilt only when backend/pyproject.toml changes.
-$(STAMP):
+$(PY_STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (PYTHON=$(PYTHON))")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e './backend[dev]'
+	$(BIN)/python -m pip install --quiet -e './backend[dev]' -r e2e/requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# A secret generated once and kept (never committed); the database is an SQLite file beside it.
-backend/.env: | $(STAMP)
-	@{ echo "# Written by 'make run'. See backend/.env.example for every setting."; \
-	   echo "BETTER_AUTH_SECRET=$$($(BIN)/taskapi secret)"; \
-	   echo "DATABASE_URL=sqlite:///taskapi.db"; } > $@
-	@echo "wrote backend/.env with a new BETTER_AUTH_SECRET"
+$(NPM_STAMP): frontend/package-lock.json
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<9)) { console.error("Node 20.9+ is needed"); process.exit(1) }'
+	cd frontend && $(NODE_HEADERS) npm ci --no-audit --no-fund
+	@rm -f frontend/node_modules/.installed-* && touch $@
 
-run: $(STAMP) backend/.env
+# The build holds no secret: server code reads its settings when it runs. Better Auth wants a
+# secret (and opens its database) even when only imported, so the build gets throwaway ones.
+$(FRONTEND_BUILD): $(NPM_STAMP) $(FRONTEND_SOURCES)
+	cd frontend && BETTER_AUTH_SECRET=build-time-only-$$RANDOM-not-used-when-running \
+	  AUTH_DATABASE_URL=sqlite:.next/build-only.db npx next build
+
+configure:
+	@$(PYTHON) scripts/configure.py
+
+migrate: $(PY_STAMP) $(NPM_STAMP) configure
 	cd backend && .venv/bin/taskapi migrate
-	@echo "API on http://127.0.0.1:8000 (docs at /docs). Try: cd backend && .venv/bin/taskapi token --sub me"
-	cd backend && exec .venv/bin/taskapi serve
+	cd frontend && npx tsx scripts/migrate.ts
 
-lint: $(STAMP)
-	cd backend && .venv/bin/ruff format --check src tests
-	cd backend && .venv/bin/ruff check src tests
+run: $(PY_STAMP) $(NPM_STAMP) $(FRONTEND_BUILD) migrate
+	@$(BIN)/python scripts/run.py
+
+lint: $(PY_STAMP)
+	$(BIN)/ruff format --check backend/src backend/tests e2e scripts
+	$(BIN)/ruff check backend/src backend/tests e2e scripts
 	cd backend && .venv/bin/mypy
+	$(BIN)/mypy --config-file backend/pyproject.toml e2e scripts
 
 # SQLite always; PostgreSQL as well when TEST_DATABASE_URL names a server (each run makes and
 # drops its own database there).
-test-backend: $(STAMP)
+test-backend: $(PY_STAMP)
 	cd backend && env -u TEST_DATABASE_URL .venv/bin/pytest -q
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 	  echo "--- again on PostgreSQL ($${TEST_DATABASE_URL%%@*}@…)"; \
 	  cd backend && .venv/bin/pytest -q; \
 	else echo "--- TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
 
-test: lint test-backend
+test-frontend: $(NPM_STAMP)
+	cd frontend && npx tsc --noEmit
+	cd frontend && npx eslint --max-warnings 0 .
+
+# The whole system in Debian's Chromium (CHROMIUM=/path overrides /usr/bin/chromium).
+test-e2e: $(PY_STAMP) $(FRONTEND_BUILD)
+	$(BIN)/pytest -q -p no:cacheprovider e2e
+
+test: lint test-backend test-frontend test-e2e
 
 clean:
-	rm -rf $(VENV) backend/.mypy_cache backend/.ruff_cache backend/.pytest_cache
+	rm -rf $(VENV) frontend/node_modules frontend/.next test-output

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import time
@@ -25,6 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND = ROOT / "frontend"
 TASKAPI = ROOT / "backend" / ".venv" / "bin" / "taskapi"
+NODE_BIN = FRONTEND / "node_modules" / ".bin"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
@@ -35,11 +35,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{url} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"{url} exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
         try:
             if httpx.get(url, timeout=2).status_code < 500:
                 return
@@ -55,9 +59,11 @@ class System:
     backend_url: str
 
 
-def _start(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _start(
+    command: list[str], cwd: Path, env: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 @pytest.fixture(scope="session")
@@ -80,15 +86,19 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         "NEXT_TELEMETRY_DISABLED": "1",
     }
 
-    subprocess.run([str(TASKAPI), "migrate"], cwd=work, env=backend_env, check=True)  # noqa: S603
-    npx = shutil.which("npx") or "npx"
-    subprocess.run([npx, "tsx", "scripts/migrate.ts"], cwd=FRONTEND, env=frontend_env, check=True)  # noqa: S603
+    subprocess.run([str(TASKAPI), "migrate"], cwd=work, env=backend_env, check=True)
+    subprocess.run(
+        [str(NODE_BIN / "tsx"), "scripts/migrate.ts"], cwd=FRONTEND, env=frontend_env, check=True
+    )
 
     backend = _start(
-        [str(TASKAPI), "serve", "--port", str(backend_port)], work, backend_env, work / "backend.log"
+        [str(TASKAPI), "serve", "--port", str(backend_port)],
+        work,
+        backend_env,
+        work / "backend.log",
     )
     frontend = _start(
-        [npx, "next", "start", "--port", str(frontend_port), "--hostname", "127.0.0.1"],
+        [str(NODE_BIN / "next"), "start", "--port", str(frontend_port), "--hostname", "127.0.0.1"],
         FRONTEND,
         frontend_env,
         work / "frontend.log",

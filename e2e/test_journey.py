@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request, Route, expect
 
 from conftest import System, new_context, screenshot
 
@@ -32,7 +32,7 @@ def add_task(page: Page, title: str, details: str = "") -> None:
     expect(page.get_by_label("New task")).to_have_value("")
 
 
-def task_titles(page: Page):  # type: ignore[no-untyped-def]
+def task_titles(page: Page) -> Locator:
     return page.get_by_test_id("task-title")
 
 
@@ -157,9 +157,9 @@ def test_a_session_that_ends_sends_the_person_to_login_with_a_message(
 
 def test_a_rejected_token_is_refreshed_once_and_the_action_succeeds(page: Page) -> None:
     sign_up(page, "Eve", new_email())
-    rejected = []
+    rejected: list[str | None] = []
 
-    def reject_once(route, request) -> None:  # type: ignore[no-untyped-def]
+    def reject_once(route: Route, request: Request) -> None:
         if not rejected and request.method == "POST":
             rejected.append(request.headers.get("authorization"))
             route.fulfill(
