@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +12,7 @@ import jwt
 import pytest
 
 from tests.keys import ISSUER, SECRET
+from tests.live import run_taskapi, serving
 
 
 @pytest.fixture
@@ -24,16 +21,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def run(workdir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BETTER_AUTH", "DATABASE"))}
-    return subprocess.run(
-        [sys.executable, "-m", "taskapi", *args],
-        cwd=workdir,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_taskapi(workdir, *args, **env)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
@@ -108,42 +96,10 @@ def test_an_unreachable_database_is_one_line(workdir: Path) -> None:
     assert "cannot use the database" in assert_one_line_error(result, 3)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def served(workdir: Path, empty_database: Callable[[], str]) -> Iterator[str]:
-    env = {"BETTER_AUTH_SECRET": SECRET, "DATABASE_URL": empty_database()}
-    migrated = run(workdir, "migrate", **env)
-    assert migrated.returncode == 0, migrated.stderr
-    assert "latest" in migrated.stdout
-    port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BETTER_AUTH", "DATABASE"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "taskapi", "serve", "--port", str(port)],
-        cwd=workdir,
-        env={**clean, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with serving(workdir, BETTER_AUTH_SECRET=SECRET, DATABASE_URL=empty_database()) as base:
         yield base
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=15)
-        assert "Traceback" not in output
 
 
 def test_migrate_then_serve_answers_with_a_minted_token(workdir: Path, served: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from taskapi import migrate
 from taskapi.config import ConfigurationError, Settings, get_settings
+from taskapi.observability import configure_logging
 
 DEFAULT_TOKEN_TTL = 15 * 60  # as Better Auth's own tokens
 EXIT_CONFIG = 2
@@ -85,14 +86,17 @@ def _serve(args: argparse.Namespace) -> None:
 
     settings = get_settings()
     _require_current_schema(settings)
+    configure_logging()
     uvicorn.run(
-        "taskapi.main:create_app",
+        "taskapi.main:serve_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
         server_header=False,  # do not announce what we run
         proxy_headers=False,
+        access_log=False,  # ours logs the route template; uvicorn's would log query strings
+        log_config=None,  # serve_app sets up JSON logging in each worker
     )
 
 

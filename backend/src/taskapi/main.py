@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.routing import Match, Route
 
 from taskapi import __version__, errors
 from taskapi.api.routes import health, tasks
@@ -17,6 +18,7 @@ from taskapi.auth.verifier import TokenVerifier
 from taskapi.config import Settings, get_settings
 from taskapi.db import create_engine, session_factory
 from taskapi.headers import SecurityHeaders
+from taskapi.observability import RequestContext, configure_logging
 
 JWKS_TIMEOUT = httpx.Timeout(3.0)
 
@@ -38,6 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Each person's tasks, behind a verified JWT from Better Auth.",
         lifespan=lifespan,
+        # /api/u/tasks/ is not /api/u/tasks: a 404, never a redirect that skips the auth checks.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -51,11 +55,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         leeway_seconds=settings.jwt_leeway_seconds,
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext)  # added last, so it runs first and sees every answer
+    app.add_exception_handler(405, method_not_allowed)
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(InterfaceError, database_unavailable)
     app.include_router(health.router)
     app.include_router(tasks.router)
     return app
+
+
+async def method_not_allowed(request: Request, _exc: Exception) -> JSONResponse:
+    """405 with an `Allow` header that lists every method the path has (RFC 9110 §15.5.6).
+    Starlette would name only those of the first route that matched the path."""
+    allowed = sorted(
+        {
+            method
+            for route in request.app.routes
+            if isinstance(route, Route) and route.methods
+            if route.matches({**request.scope, "method": "GET"})[0] is not Match.NONE
+            for method in route.methods
+        }
+    )
+    return JSONResponse(
+        status_code=405,
+        content={"detail": "Method Not Allowed"},
+        headers={"Allow": ", ".join(allowed)},
+    )
 
 
 async def database_unavailable(_request: Request, _exc: Exception) -> JSONResponse:
@@ -66,3 +91,9 @@ async def database_unavailable(_request: Request, _exc: Exception) -> JSONRespon
         content={"detail": errors.DATABASE_UNAVAILABLE},
         headers={"Retry-After": "2"},
     )
+
+
+def serve_app() -> FastAPI:
+    """The factory `taskapi serve` hands to uvicorn (in each worker): JSON logs, then the app."""
+    configure_logging()
+    return create_app()

@@ -14,6 +14,8 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from pydantic import Field as PydanticField
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -28,12 +30,24 @@ def _no_nul(value: str) -> str:
     return value
 
 
+# What the schema promises, in its own (ECMAScript) regex dialect: no NUL, and a title with a
+# character that trimming leaves. Trimming removes Unicode White_Space, which includes U+0085
+# where ECMAScript's \s does not. Validation itself is the constraints and checks beside it.
+TITLE_PATTERN = r"^[^\x00]*[^\s\x85\x00][^\x00]*$"
+DESCRIPTION_PATTERN = r"^[^\x00]*$"
+
 Title = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
     AfterValidator(_no_nul),
+    PydanticField(json_schema_extra={"pattern": TITLE_PATTERN}),
 ]
-Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(_no_nul)]
+Description = Annotated[
+    str,
+    StringConstraints(max_length=DESCRIPTION_MAX),
+    AfterValidator(_no_nul),
+    PydanticField(json_schema_extra={"pattern": DESCRIPTION_PATTERN}),
+]
 
 
 def utc_now() -> datetime:
@@ -83,9 +97,10 @@ class TaskReplace(TaskBase):
 class TaskPatch(SQLModel):
     """PATCH body: only the fields sent change."""
 
-    title: Title | None = None
+    # Omitted means "leave as is"; the schema offers no null for these, since null is refused.
+    title: Title | SkipJsonSchema[None] = None
     description: Description | None = None
-    completed: StrictBool | None = None
+    completed: StrictBool | SkipJsonSchema[None] = None
 
     @field_validator("title", "completed")
     @classmethod

@@ -8,8 +8,9 @@ body is read, and a request for a task that is not the caller's gets 404 whateve
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, NoReturn, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -18,10 +19,18 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskapi import errors, tasks
-from taskapi.auth.verifier import InvalidToken, Principal, VerificationUnavailable
+from taskapi.auth.verifier import (
+    MAX_TOKEN_BYTES,
+    InvalidToken,
+    Principal,
+    VerificationUnavailable,
+)
 from taskapi.models import Task
+from taskapi.observability import request_id_var, user_hash
 
 MAX_BODY_BYTES = 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -44,19 +53,32 @@ async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
+    # Checked on the raw header, before anything splits or decodes it: a forged megabyte costs
+    # one length comparison.
+    if len(request.headers.get("authorization", "")) > MAX_TOKEN_BYTES:
+        return _refuse(request, errors.OVERSIZED_TOKEN)
     if credentials is None:
         raise _unauthorized(errors.MISSING_TOKEN, error=None)
     try:
-        return await request.app.state.verifier.verify(credentials.credentials)  # type: ignore[no-any-return]
+        principal: Principal = await request.app.state.verifier.verify(credentials.credentials)
     except InvalidToken as refused:
-        request.state.auth_failure = refused.reason
-        raise _unauthorized(refused.reason) from None
+        return _refuse(request, refused.reason)
     except VerificationUnavailable:
         raise HTTPException(
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             detail=errors.ISSUER_UNREACHABLE,
             headers={"Retry-After": "5"},
         ) from None
+    request.state.user_hash = user_hash(principal.user_id)
+    return principal
+
+
+def _refuse(request: Request, reason: str) -> NoReturn:
+    # The reason and the request id (added by the log formatter), never the token.
+    log.warning(
+        "authentication failed", extra={"reason": reason, "request_id": request_id_var.get()}
+    )
+    raise _unauthorized(reason)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

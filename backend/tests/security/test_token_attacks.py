@@ -1,5 +1,6 @@
-"""The token rules and the classic attacks, through the real API: each refused token is a 401
-with `WWW-Authenticate: Bearer error="invalid_token"` and a detail that never echoes it."""
+"""The token rules and the attacks of RFC 8725 and jwt_tool, through the real API: each refused
+token is a 401 with `WWW-Authenticate: Bearer error="invalid_token"` and a detail that never
+echoes it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,6 +27,7 @@ from tests.keys import (
     hs256,
     new_private_key,
     public_jwk,
+    serve_jwks,
 )
 
 pytestmark = pytest.mark.anyio
@@ -96,7 +99,8 @@ async def test_extra_claims_are_ignored(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
 async def test_alg_none_in_any_case(client: httpx.AsyncClient, alg: str) -> None:
     await assert_refused(client, forge({"alg": alg, "typ": "JWT"}, claims_for()))
-    await assert_refused(client, forge({"alg": alg}, claims_for()) + "")
+    # ... and with a signature attached, which must not make it count.
+    await assert_refused(client, forge({"alg": alg}, claims_for(), b"anything"))
 
 
 @pytest.mark.parametrize("alg", ["HS384", "HS512", "RS384", "ES384", "PS512", "EdDSA25519", ""])
@@ -162,7 +166,19 @@ async def test_truncated_signature(
         await assert_refused(client, token[:-6])
 
 
-@pytest.mark.parametrize("secret", ["", "secret", "x" * 31, SECRET[:-1] + "!", SECRET.upper()])
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "",
+        "secret",
+        "password",
+        "changeme",
+        "your-secret-key-here",  # the design note's placeholder
+        "x" * 31,
+        SECRET[:-1] + "!",
+        SECRET.upper(),
+    ],
+)
 async def test_wrong_or_empty_hs256_key(client: httpx.AsyncClient, secret: str) -> None:
     header = {"alg": "HS256", "typ": "JWT"}
     signing_input = ".".join(
@@ -215,17 +231,34 @@ async def test_embedded_jwk_is_never_trusted(client: httpx.AsyncClient, jwks: JW
     await assert_refused(client, token, errors.UNKNOWN_KEY)
 
 
+@pytest.fixture(scope="module")
+def attacker_server() -> Iterator[JWKSServer]:
+    """The attacker's own key server: any request that reaches it is a failure."""
+    server = JWKSServer()
+    with serve_jwks(server) as running:
+        yield running
+
+
 @pytest.mark.parametrize("header", ["jku", "x5u"])
+@pytest.mark.parametrize("kid", ["attacker", "known"])
 async def test_key_urls_in_the_header_are_never_fetched(
-    client: httpx.AsyncClient, jwks: JWKSServer, header: str
+    client: httpx.AsyncClient,
+    signing_keys: dict[str, SigningKey],
+    attacker_server: JWKSServer,
+    header: str,
+    kid: str,
 ) -> None:
-    attacker = new_private_key("EdDSA")
-    lure = jwks.url.replace("/api/auth/jwks", "/attacker-keys")
+    attacker = attacker_server.add("EdDSA", kid="attacker")
+    real_kid = signing_keys["EdDSA"].kid if kid == "known" else "attacker"
+    before = attacker_server.requests
     token = jwt.encode(
-        claims_for(), attacker, algorithm="EdDSA", headers={"kid": "attacker", header: lure}
+        claims_for(),
+        attacker.private_key,
+        algorithm="EdDSA",
+        headers={"kid": real_kid, header: attacker_server.url, "x5c": ["MIIB"]},
     )
     await assert_refused(client, token)
-    assert all(path != "/attacker-keys" for path in jwks.paths)
+    assert attacker_server.requests == before  # no request left the server
 
 
 @pytest.mark.parametrize(
@@ -247,6 +280,19 @@ async def test_unknown_critical_header(
     await assert_refused(client, token)
 
 
+async def test_b64_false_unencoded_payload(
+    client: httpx.AsyncClient, signing_keys: dict[str, SigningKey]
+) -> None:
+    """RFC 7797 detached/unencoded payloads are not JWTs: refused, signed correctly or not."""
+    key = signing_keys["EdDSA"]
+    header = {"alg": "EdDSA", "kid": key.kid, "b64": False, "crit": ["b64"]}
+    payload = json.dumps(claims_for())
+    signing_input = b64(json.dumps(header).encode()).encode() + b"." + payload.encode()
+    signature = key.private_key.sign(signing_input)
+    await assert_refused(client, f"{b64(json.dumps(header).encode())}.{payload}.{b64(signature)}")
+    await assert_refused(client, f"{b64(json.dumps(header).encode())}..{b64(signature)}")
+
+
 async def test_es256_psychic_signature(
     client: httpx.AsyncClient, signing_keys: dict[str, SigningKey]
 ) -> None:
@@ -266,6 +312,7 @@ async def test_es256_psychic_signature(
         "....",
         "eyJhbGciOiJIUzI1NiJ9.%%%.abc",
         "Bearer",
+        "e30.e30.",  # {} . {} with no signature
     ],
 )
 async def test_malformed_tokens(client: httpx.AsyncClient, token: str) -> None:
@@ -274,8 +321,11 @@ async def test_malformed_tokens(client: httpx.AsyncClient, token: str) -> None:
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-async def test_an_oversized_token_is_refused_before_decoding(client: httpx.AsyncClient) -> None:
-    await assert_refused(client, "a" * (8 * 1024 + 1) + ".b.c", errors.OVERSIZED_TOKEN)
+@pytest.mark.parametrize("size", [8 * 1024 + 1, 1024 * 1024])
+async def test_an_oversized_token_is_refused_before_decoding(
+    client: httpx.AsyncClient, size: int
+) -> None:
+    await assert_refused(client, "a" * size + ".b.c", errors.OVERSIZED_TOKEN)
 
 
 # --- claims -------------------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""The real `taskapi` command, run as a person (or CI) runs it: in its own process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def clean_environment(**env: str) -> dict[str, str]:
+    """This process's environment without any taskapi setting, plus the given ones."""
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("BETTER_AUTH", "DATABASE", "JWT_"))
+    }
+    return {**inherited, **env}
+
+
+def run_taskapi(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "taskapi", *args],
+        cwd=cwd,
+        env=clean_environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(cwd: Path, **env: str) -> Iterator[str]:
+    """Migrate, then `taskapi serve` on a free port; yields its base URL. On exit the server is
+    stopped, and its output must hold no traceback."""
+    migrated = run_taskapi(cwd, "migrate", **env)
+    assert migrated.returncode == 0, migrated.stderr
+    port = free_port()
+    # Output to a file, not a pipe: a pipe nobody reads fills up and blocks the server's logging.
+    log = cwd / f"taskapi-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "taskapi", "serve", "--port", str(port)],
+            cwd=cwd,
+            env=clean_environment(**env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        output = log.read_text()
+        assert "Traceback" not in output, output[-5000:]
