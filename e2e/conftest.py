@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import secrets
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,15 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND = ROOT / "frontend"
@@ -179,3 +189,32 @@ def page(context: BrowserContext) -> Page:
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# --- what a person does, used by the tests -------------------------------------------
+
+
+def new_email() -> str:
+    return f"person-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def sign_up(page: Page, name: str, email: str, password: str = "correct horse 42") -> None:
+    page.goto("/signup")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(re.compile(r"/tasks$"))
+    expect(page.get_by_role("heading", name="Your tasks")).to_be_visible()
+
+
+def add_task(page: Page, title: str, details: str = "") -> None:
+    page.get_by_label("New task").fill(title)
+    page.get_by_label("Details (optional)").fill(details)
+    page.get_by_role("button", name="Add task").click()
+    expect(task_titles(page).first).to_have_text(title)
+    expect(page.get_by_label("New task")).to_have_value("")
+
+
+def task_titles(page: Page) -> Locator:
+    return page.get_by_test_id("task-title")

@@ -3,37 +3,10 @@
 from __future__ import annotations
 
 import re
-import uuid
 
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, expect
 
-from conftest import System, new_context, screenshot
-
-
-def new_email() -> str:
-    return f"person-{uuid.uuid4().hex[:10]}@example.com"
-
-
-def sign_up(page: Page, name: str, email: str, password: str = "correct horse 42") -> None:
-    page.goto("/signup")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(re.compile(r"/tasks$"))
-    expect(page.get_by_role("heading", name="Your tasks")).to_be_visible()
-
-
-def add_task(page: Page, title: str, details: str = "") -> None:
-    page.get_by_label("New task").fill(title)
-    page.get_by_label("Details (optional)").fill(details)
-    page.get_by_role("button", name="Add task").click()
-    expect(task_titles(page).first).to_have_text(title)
-    expect(page.get_by_label("New task")).to_have_value("")
-
-
-def task_titles(page: Page) -> Locator:
-    return page.get_by_test_id("task-title")
+from conftest import System, add_task, new_context, new_email, screenshot, sign_up, task_titles
 
 
 def test_sign_up_manage_tasks_reload_and_sign_out(page: Page) -> None:

@@ -6,6 +6,20 @@ const nextConfig: NextConfig = {
   poweredByHeader: false,
   // better-sqlite3 and pg are native/Node-only: load them from node_modules at run time.
   serverExternalPackages: ["better-sqlite3", "pg"],
+  async headers() {
+    // The Content-Security-Policy, which needs a per-request nonce, is set in src/proxy.ts.
+    return [
+      {
+        source: "/:path*",
+        headers: [
+          { key: "X-Content-Type-Options", value: "nosniff" },
+          { key: "X-Frame-Options", value: "DENY" },
+          { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
+          { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=()" },
+        ],
+      },
+    ];
+  },
 };
 
 export default nextConfig;

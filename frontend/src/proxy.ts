@@ -4,11 +4,13 @@ import { type NextRequest, NextResponse } from "next/server";
 const TASK_API = /^\/api\/[^/]+\/tasks(\/|$)/;
 
 /**
- * Two jobs, both cheap and neither trusted for security:
+ * Three jobs, all cheap, none of them the security check itself:
  * - forward /api/{user_id}/tasks… to the task API (BACKEND_URL, read at run time), so the
  *   browser talks to one origin and needs no CORS; the backend checks the JWT itself;
- * - send people without a session cookie from /tasks to /login. This only looks at the cookie;
- *   the real check is auth.api.getSession in the page.
+ * - send people without a session cookie from /tasks to /login (only the cookie is looked at;
+ *   the real check is auth.api.getSession in the page);
+ * - give every page a fresh nonce and a Content-Security-Policy that allows only scripts
+ *   carrying it, so an injected <script> does not run.
  */
 export function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
@@ -16,12 +18,48 @@ export function proxy(request: NextRequest) {
     const backend = process.env.BACKEND_URL ?? "http://127.0.0.1:8000";
     return NextResponse.rewrite(new URL(`${pathname}${search}`, backend));
   }
-  if (!getSessionCookie(request)) {
+  if (pathname.startsWith("/tasks") && !getSessionCookie(request)) {
     return NextResponse.redirect(new URL("/login", request.url));
   }
-  return NextResponse.next();
+
+  const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
+  const csp = contentSecurityPolicy(nonce, request.nextUrl.protocol === "https:");
+  const headers = new Headers(request.headers);
+  headers.set("x-nonce", nonce);
+  headers.set("Content-Security-Policy", csp); // Next.js reads it to put the nonce on its scripts
+  const response = NextResponse.next({ request: { headers } });
+  response.headers.set("Content-Security-Policy", csp);
+  return response;
+}
+
+function contentSecurityPolicy(nonce: string, https: boolean): string {
+  const development = process.env.NODE_ENV === "development"; // React's dev tools need eval
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${development ? " 'unsafe-eval'" : ""}`,
+    // Style attributes cannot carry a nonce; styles cannot run code.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' blob: data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    ...(https ? ["upgrade-insecure-requests"] : []),
+  ].join("; ");
 }
 
 export const config = {
-  matcher: ["/tasks/:path*", "/api/:user_id/tasks/:path*"],
+  matcher: [
+    "/api/:user_id/tasks/:path*",
+    {
+      // Every page; not Better Auth's API, static files or prefetches.
+      source: "/((?!api|_next/static|_next/image|favicon.ico).*)",
+      missing: [
+        { type: "header", key: "next-router-prefetch" },
+        { type: "header", key: "purpose", value: "prefetch" },
+      ],
+    },
+  ],
 };

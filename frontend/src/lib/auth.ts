@@ -22,6 +22,14 @@ export const auth = betterAuth({
     maxPasswordLength: PASSWORD_MAX_LENGTH,
     autoSignIn: true,
   },
+  // Sign-in and sign-up are limited per client address (3 in 10 s) in production. The address
+  // comes from X-Forwarded-For, so run behind a proxy that sets it (see SECURITY.md).
+  rateLimit: { enabled: process.env.NODE_ENV === "production", storage: "memory" },
+  advanced: {
+    // Secure cookies whenever the site is served over HTTPS; always HttpOnly and SameSite=Lax.
+    useSecureCookies: baseURL.startsWith("https://"),
+    defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
+  },
   plugins: [
     jwt({
       // EdDSA (Ed25519) keys, the plugin's default, published at /api/auth/jwks.
