@@ -15,6 +15,7 @@ import jwt
 
 from taskapi import errors
 from taskapi.auth.jwks import ASYMMETRIC_ALGORITHMS, IssuerUnreachable, JWKSCache
+from taskapi.auth.token_cache import VerifiedTokenCache
 
 # A Better Auth JWT is well under 1 KiB; anything this big is an attack on the parser.
 MAX_TOKEN_BYTES = 8 * 1024
@@ -52,10 +53,21 @@ class TokenVerifier:
         self._issuer = issuer
         self._jwks = jwks
         self._leeway = leeway_seconds
+        self._verified: VerifiedTokenCache[Principal] = VerifiedTokenCache()
 
     async def verify(self, token: str) -> Principal:
         if len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken(errors.OVERSIZED_TOKEN)
+        cache_key = self._verified.key(token)
+        known = self._verified.get(cache_key)
+        if known is not None:
+            return known
+        principal = await self._verify(token)
+        # Until `exp` exactly: the leeway forgives clock skew once, not for the cache's lifetime.
+        self._verified.put(cache_key, principal, float(principal.claims["exp"]))
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
