@@ -16,7 +16,7 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f) $(wildcard frontend/*.ts 
 # letting node-gyp download a copy.
 NODE_HEADERS := $(if $(wildcard /usr/include/node/node.h),npm_config_nodedir=/usr,)
 
-.PHONY: help run test lint test-backend test-frontend test-e2e configure migrate clean
+.PHONY: help run test lint test-backend test-frontend test-e2e configure migrate clean bench
 
 help:
 	@echo "make run    install, build and start the app on http://localhost:3000 (API on :8000)"
@@ -51,8 +51,8 @@ run: $(PY_STAMP) $(NPM_STAMP) $(FRONTEND_BUILD) migrate
 	@$(BIN)/python scripts/run.py
 
 lint: $(PY_STAMP)
-	$(BIN)/ruff format --check backend/src backend/tests e2e scripts
-	$(BIN)/ruff check backend/src backend/tests e2e scripts
+	$(BIN)/ruff format --check backend/src backend/tests e2e scripts bench
+	$(BIN)/ruff check backend/src backend/tests e2e scripts bench
 	cd backend && .venv/bin/mypy
 	$(BIN)/mypy --config-file backend/pyproject.toml e2e scripts
 
@@ -77,3 +77,7 @@ test: lint test-backend test-frontend test-e2e
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/.next test-output
+
+# wrk load against the real service and a bare ASGI app (PostgreSQL too with BENCH_DATABASE_URL).
+bench: $(PY_STAMP)
+	$(BIN)/python bench/run.py

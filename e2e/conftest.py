@@ -10,6 +10,7 @@ import itertools
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import time
@@ -73,7 +74,9 @@ def _start(
     command: list[str], cwd: Path, env: dict[str, str], log: Path
 ) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +122,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         yield System(url=origin, backend_url=f"http://127.0.0.1:{backend_port}")
     finally:
         for process in (frontend, backend):
-            process.terminate()
+            # The whole group: `next start` leaves a `next-server` child behind otherwise.
+            os.killpg(process.pid, signal.SIGTERM)
         for process in (frontend, backend):
             try:
                 process.wait(timeout=15)

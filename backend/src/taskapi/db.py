@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from taskapi.database_url import DatabaseURL
 
@@ -23,8 +22,11 @@ def create_engine(database: DatabaseURL) -> AsyncEngine:
         connect_args=database.connect_args,
         pool_size=10,
         max_overflow=10,
-        # A connection the server dropped (or Neon closed when idle) is replaced, not used.
-        pool_pre_ping=True,
+        # No pre-ping: it would cost a round trip on every request. A connection the server
+        # dropped fails its statement instead, is thrown away by the pool, and the request gets
+        # a 503 (see taskapi.main); a connection idle for 5 minutes is replaced (Neon closes
+        # idle ones).
+        pool_recycle=300,
     )
 
 
@@ -36,8 +38,3 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    # expire_on_commit=False: a committed task can still be serialised without another query.
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

@@ -16,7 +16,7 @@ from taskapi.api.routes import health, tasks
 from taskapi.auth.jwks import JWKSCache
 from taskapi.auth.verifier import TokenVerifier
 from taskapi.config import Settings, get_settings
-from taskapi.db import create_engine, session_factory
+from taskapi.db import create_engine
 from taskapi.headers import SecurityHeaders
 from taskapi.observability import RequestContext, configure_logging
 
@@ -25,7 +25,7 @@ JWKS_TIMEOUT = httpx.Timeout(3.0)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = create_engine(settings.database)
+    engine = create_engine(settings.database).execution_options(isolation_level="AUTOCOMMIT")
     jwks_client = httpx.AsyncClient(timeout=JWKS_TIMEOUT, follow_redirects=False)
     jwks_url = settings.jwks_url
 
@@ -45,7 +45,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
     app.state.verifier = TokenVerifier(
         secret=(
             settings.better_auth_secret.get_secret_value() if settings.better_auth_secret else None

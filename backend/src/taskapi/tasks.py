@@ -1,4 +1,9 @@
-"""Queries on tasks. Every one takes the owner and filters on it: no query can reach another's."""
+"""Queries on tasks. Every one takes the owner and filters on it: no query can reach another's.
+
+Each is a single SQL statement on an autocommit connection, so each is atomic on its own (two
+toggles racing each other both take effect; an update never writes back a stale copy) and costs
+one round trip: no ORM objects, no BEGIN/COMMIT pair around a lone statement.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,15 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, update
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import RowMapping, Select, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskapi.models import MAX_TASK_ID, Task, TaskCreate, utc_now
+
+TaskRow = RowMapping  # a task as the database returns it, read-only
+
+tasks_table = Task.__table__  # type: ignore[attr-defined]
+columns = tasks_table.c
 
 
 class StatusFilter(StrEnum):
@@ -20,70 +29,88 @@ class StatusFilter(StrEnum):
 
 
 def _owned(owner: str, status: StatusFilter = StatusFilter.all) -> list[Any]:
-    conditions: list[Any] = [col(Task.user_id) == owner]
+    conditions: list[Any] = [columns.user_id == owner]
     if status is not StatusFilter.all:
-        conditions.append(col(Task.completed).is_(status is StatusFilter.completed))
+        conditions.append(columns.completed.is_(status is StatusFilter.completed))
     return conditions
 
 
-async def list_page(
-    session: AsyncSession, owner: str, status: StatusFilter, limit: int, offset: int
-) -> tuple[Sequence[Task], int]:
-    """One page, newest first (id breaks ties between tasks made in the same instant), and the
-    total count under the same filter."""
-    conditions = _owned(owner, status)
-    page = await session.exec(
-        select(Task)
-        .where(*conditions)
-        .order_by(col(Task.created_at).desc(), col(Task.id).desc())
+def _page_query(owner: str, status: StatusFilter, limit: int, offset: int) -> Select[Any]:
+    # The total rides along as a window count: one statement gives the page and the total,
+    # and both see the same snapshot.
+    return (
+        select(*columns, func.count().over().label("total"))
+        .where(*_owned(owner, status))
+        .order_by(columns.created_at.desc(), columns.id.desc())
         .limit(limit)
         .offset(offset)
     )
-    total = await session.exec(select(func.count()).select_from(Task).where(*conditions))
-    return page.all(), total.one()
 
 
-async def get(session: AsyncSession, owner: str, task_id: int) -> Task | None:
+async def list_page(
+    connection: AsyncConnection, owner: str, status: StatusFilter, limit: int, offset: int
+) -> tuple[Sequence[TaskRow], int]:
+    """One page, newest first (id breaks ties between tasks made in the same instant), and the
+    total count under the same filter."""
+    rows = (await connection.execute(_page_query(owner, status, limit, offset))).mappings().all()
+    if rows:
+        return rows, int(rows[0]["total"])
+    if offset == 0:
+        return rows, 0
+    # A page past the end carries no window count: ask for the total on its own.
+    total = await connection.scalar(select(func.count()).where(*_owned(owner, status)))
+    return rows, int(total or 0)
+
+
+async def get(connection: AsyncConnection, owner: str, task_id: int) -> TaskRow | None:
     if not 1 <= task_id <= MAX_TASK_ID:
         return None  # no such id can exist, and the driver would refuse to bind it
-    result = await session.exec(select(Task).where(col(Task.id) == task_id, *_owned(owner)))
-    return result.one_or_none()
+    result = await connection.execute(select(*columns).where(columns.id == task_id, *_owned(owner)))
+    return result.mappings().one_or_none()
 
 
-async def create(session: AsyncSession, owner: str, body: TaskCreate) -> Task:
+async def create(connection: AsyncConnection, owner: str, body: TaskCreate) -> TaskRow:
     now = utc_now()
-    task = Task(**body.model_dump(), user_id=owner, created_at=now, updated_at=now)
-    session.add(task)
-    await session.commit()
-    return task
-
-
-async def change(session: AsyncSession, task: Task, fields: dict[str, Any]) -> Task:
-    """Apply the given editable fields; `updated_at` moves only when something was sent."""
-    if fields:
-        task.sqlmodel_update(fields)
-        task.updated_at = utc_now()
-        session.add(task)
-        await session.commit()
-    return task
-
-
-async def set_completed(session: AsyncSession, task: Task, completed: bool | None) -> Task:
-    """Set `completed`, or toggle it when None, in one statement, so two toggles racing each
-    other both take effect instead of one overwriting the other."""
-    new_value: Any = ~col(Task.completed) if completed is None else completed
-    result = await session.exec(
-        update(Task)
-        .where(col(Task.id) == task.id, *_owned(task.user_id))
-        .values(completed=new_value, updated_at=utc_now())
-        .returning(Task)
-        .execution_options(synchronize_session=False, populate_existing=True)
+    result = await connection.execute(
+        insert(tasks_table)
+        .values(**body.model_dump(), user_id=owner, created_at=now, updated_at=now)
+        .returning(*columns)
     )
-    updated: Task = result.scalars().one()
-    await session.commit()
-    return updated
+    return result.mappings().one()
 
 
-async def delete(session: AsyncSession, task: Task) -> None:
-    await session.delete(task)
-    await session.commit()
+async def change(
+    connection: AsyncConnection, owner: str, task_id: int, fields: dict[str, Any]
+) -> TaskRow | None:
+    """Apply the given editable fields; `updated_at` moves only when something was sent.
+    None when the task is gone (deleted since it was looked up)."""
+    if not fields:
+        return await get(connection, owner, task_id)
+    return await _update(connection, owner, task_id, {**fields, "updated_at": utc_now()})
+
+
+async def set_completed(
+    connection: AsyncConnection, owner: str, task_id: int, completed: bool | None
+) -> TaskRow | None:
+    """Set `completed`, or toggle it when None, in the database itself."""
+    value: Any = ~columns.completed if completed is None else completed
+    return await _update(connection, owner, task_id, {"completed": value, "updated_at": utc_now()})
+
+
+async def _update(
+    connection: AsyncConnection, owner: str, task_id: int, values: dict[str, Any]
+) -> TaskRow | None:
+    result = await connection.execute(
+        update(tasks_table)
+        .where(columns.id == task_id, *_owned(owner))
+        .values(**values)
+        .returning(*columns)
+    )
+    return result.mappings().one_or_none()
+
+
+async def remove(connection: AsyncConnection, owner: str, task_id: int) -> bool:
+    result = await connection.execute(
+        delete(tasks_table).where(columns.id == task_id, *_owned(owner)).returning(columns.id)
+    )
+    return result.first() is not None

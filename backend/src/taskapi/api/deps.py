@@ -16,7 +16,7 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskapi import errors, tasks
 from taskapi.auth.verifier import (
@@ -25,8 +25,8 @@ from taskapi.auth.verifier import (
     Principal,
     VerificationUnavailable,
 )
-from taskapi.models import Task
 from taskapi.observability import request_id_var, user_hash
+from taskapi.tasks import TaskRow
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -96,26 +96,31 @@ async def path_owner(
 OwnerId = Annotated[str, Depends(path_owner)]
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session:
-        yield session
+async def get_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    # Autocommit: each statement in taskapi.tasks is a transaction of its own.
+    async with request.app.state.engine.connect() as connection:
+        yield connection
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ConnectionDep = Annotated[AsyncConnection, Depends(get_connection)]
+
+
+def task_not_found() -> HTTPException:
+    return HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=errors.TASK_NOT_FOUND)
 
 
 async def owned_task(
     owner: OwnerId,
-    session: SessionDep,
+    connection: ConnectionDep,
     task_id: Annotated[int, Path(description="The task's id")],
-) -> Task:
-    task = await tasks.get(session, owner, task_id)
+) -> TaskRow:
+    task = await tasks.get(connection, owner, task_id)
     if task is None:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=errors.TASK_NOT_FOUND)
+        raise task_not_found()
     return task
 
 
-OwnedTask = Annotated[Task, Depends(owned_task)]
+OwnedTask = Annotated[TaskRow, Depends(owned_task)]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

@@ -1,0 +1,2 @@
+-- wrk: toggle a task's completion on every request (PATCH …/complete, no body).
+wrk.method = "PATCH"

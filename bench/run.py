@@ -1,0 +1,382 @@
+"""`make bench`: load the real service with wrk and compare it with a bare ASGI app.
+
+For SQLite (always) and PostgreSQL (when BENCH_DATABASE_URL names a server; a fresh database is
+made there and dropped after), it starts `taskapi serve` on a fresh database, seeds it, and runs wrk
+at 32 connections for: a list of 50 tasks, one task, create, toggle and the 401 path; then the
+first page for a user with 100,000 tasks against a user with 100; the CPU cost of refusing a forged
+1 MB Authorization header; the server's memory after the runs; and, on PostgreSQL, one worker
+against two. A bare ASGI app serving the list's exact bytes runs under the same server settings.
+It prints a table and writes it as JSON under bench/results/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import jwt
+from sqlalchemy import insert
+from sqlalchemy.engine import make_url
+from taskapi.database_url import parse_database_url
+from taskapi.db import create_engine
+from taskapi.models import Task
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+TASKAPI = ROOT / "backend" / ".venv" / "bin" / "taskapi"
+UVICORN = ROOT / "backend" / ".venv" / "bin" / "uvicorn"
+SECRET = secrets.token_urlsafe(32)
+BIG_USER_TASKS = 100_000
+
+
+@dataclass
+class Row:
+    database: str
+    scenario: str
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    ratio_to_bare: float | None = None
+    errors: int = 0
+
+
+def token(sub: str) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": sub, "iat": now, "exp": now + 3600}, SECRET, algorithm="HS256")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_up(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def wrk(
+    url: str, *, auth: str | None, seconds: int, connections: int, script: str = ""
+) -> dict[str, float]:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if auth:
+        command += ["-H", f"Authorization: Bearer {auth}"]
+    if script:
+        command += ["-s", str(BENCH / script)]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+
+    def latency(label: str) -> float:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        if match is None:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "rps": float(rate.group(1)) if rate else 0.0,
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "non_2xx": float(non_2xx.group(1)) if non_2xx else 0.0,
+        "socket_errors": float(sum(map(int, socket_errors.groups()))) if socket_errors else 0.0,
+    }
+
+
+def process_tree(pid: int) -> list[int]:
+    children = subprocess.run(
+        ["pgrep", "-P", str(pid)], capture_output=True, text=True
+    ).stdout.split()
+    return [pid, *(grandchild for child in children for grandchild in process_tree(int(child)))]
+
+
+def cpu_seconds(pid: int) -> float:
+    total = 0.0
+    for member in process_tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def rss_mb(pid: int) -> float:
+    total = 0
+    for member in process_tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+@contextmanager
+def serving(database_url: str, workdir: Path, workers: int = 1) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BETTER_AUTH", "DATABASE"))},
+        "BETTER_AUTH_SECRET": SECRET,
+        "DATABASE_URL": database_url,
+    }
+    with (workdir / f"server-{port}.log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(TASKAPI), "serve", "--port", str(port), "--workers", str(workers)],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_up(f"http://127.0.0.1:{port}/health")
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@contextmanager
+def bare_server(body: Path) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(UVICORN),
+            "bare:app",
+            "--port",
+            str(port),
+            "--no-server-header",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=BENCH,
+        env={**os.environ, "BENCH_BARE_BODY": str(body)},
+    )
+    try:
+        wait_up(f"http://127.0.0.1:{port}/")
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+async def seed(database_url: str) -> dict[str, list[int]]:
+    """50 tasks for `bench`, 100 for `small`, 100,000 for `big`, inserted directly (fast)."""
+    engine = create_engine(parse_database_url(database_url))
+    ids: dict[str, list[int]] = {}
+    start = datetime.now(UTC) - timedelta(days=30)
+    try:
+        async with engine.begin() as connection:
+            for user, count in (("bench", 50), ("small", 100), ("big", BIG_USER_TASKS)):
+                for offset in range(0, count, 5_000):
+                    rows = [
+                        {
+                            "user_id": user,
+                            "title": f"Task {n} of {user}",
+                            "description": "Something to remember, in a sentence or two.",
+                            "completed": n % 3 == 0,
+                            "created_at": start + timedelta(seconds=n),
+                            "updated_at": start + timedelta(seconds=n),
+                        }
+                        for n in range(offset, min(count, offset + 5_000))
+                    ]
+                    await connection.execute(insert(Task.__table__), rows)  # type: ignore[arg-type]
+        async with engine.connect() as connection:
+            for user in ("bench",):
+                result = await connection.exec_driver_sql(
+                    f"SELECT id FROM tasks WHERE user_id = '{user}' ORDER BY id"
+                )
+                ids[user] = [row[0] for row in result]
+    finally:
+        await engine.dispose()
+    return ids
+
+
+@contextmanager
+def fresh_database(kind: str, workdir: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'bench.db'}"
+        return
+    admin = make_url(os.environ["BENCH_DATABASE_URL"])
+    name = f"taskapi_bench_{uuid.uuid4().hex[:8]}"
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def admin_sql(sql: str) -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def bench_database(kind: str, seconds: int, connections: int) -> tuple[list[Row], dict[str, float]]:
+    rows: list[Row] = []
+    extra: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
+        workdir = Path(tmp)
+        env = {**os.environ, "BETTER_AUTH_SECRET": SECRET, "DATABASE_URL": url}
+        subprocess.run(
+            [str(TASKAPI), "migrate"], cwd=workdir, env=env, check=True, capture_output=True
+        )
+        ids = asyncio.run(seed(url))
+        with serving(url, workdir) as (base, pid):
+            list_url = f"{base}/api/bench/tasks?limit=50"
+            body = workdir / "list.json"
+            body.write_bytes(
+                httpx.get(list_url, headers={"Authorization": f"Bearer {token('bench')}"}).content
+            )
+            with bare_server(body) as bare_url:
+                bare = wrk(bare_url, auth=None, seconds=seconds, connections=connections)
+            rows.append(
+                Row(kind, "bare ASGI (same bytes)", bare["rps"], bare["p50"], bare["p99"], 1.0)
+            )
+
+            def run(name: str, url: str, auth: str | None, script: str = "") -> None:
+                result = wrk(
+                    url, auth=auth, seconds=seconds, connections=connections, script=script
+                )
+                expected_errors = name.startswith("401")
+                rows.append(
+                    Row(
+                        kind,
+                        name,
+                        result["rps"],
+                        result["p50"],
+                        result["p99"],
+                        round(result["rps"] / bare["rps"], 3),
+                        int(
+                            result["socket_errors"] + (0 if expected_errors else result["non_2xx"])
+                        ),
+                    )
+                )
+
+            run("list 50 tasks", list_url, token("bench"))
+            run("get one task", f"{base}/api/bench/tasks/{ids['bench'][0]}", token("bench"))
+            run("create", f"{base}/api/writer/tasks", token("writer"), "post.lua")
+            run(
+                "toggle",
+                f"{base}/api/bench/tasks/{ids['bench'][1]}/complete",
+                token("bench"),
+                "patch.lua",
+            )
+            run("401 (bad signature)", list_url, token("bench")[:-4] + "AAAA")
+
+            small = wrk(
+                f"{base}/api/small/tasks?limit=50",
+                auth=token("small"),
+                seconds=max(3, seconds // 2),
+                connections=1,
+            )
+            big = wrk(
+                f"{base}/api/big/tasks?limit=50",
+                auth=token("big"),
+                seconds=max(3, seconds // 2),
+                connections=1,
+            )
+            extra["first_page_ms_user_with_100"] = round(1000 / small["rps"], 3)
+            extra["first_page_ms_user_with_100000"] = round(1000 / big["rps"], 3)
+            extra["first_page_ratio_100000_to_100"] = round(small["rps"] / big["rps"], 2)
+
+            forged = "Bearer " + "A" * (1024 * 1024)
+            with httpx.Client(base_url=base) as client:
+                before = cpu_seconds(pid)
+                for _ in range(200):
+                    assert (
+                        client.get(
+                            "/api/bench/tasks", headers={"Authorization": forged}
+                        ).status_code
+                        == 401
+                    )
+                extra["forged_1mb_header_cpu_ms"] = round(
+                    (cpu_seconds(pid) - before) / 200 * 1000, 3
+                )
+            extra["rss_mb_after_runs"] = round(rss_mb(pid), 1)
+
+        if kind == "postgresql":
+            for workers in (1, 2):
+                with serving(url, workdir, workers=workers) as (base, _pid):
+                    result = wrk(
+                        f"{base}/api/bench/tasks?limit=50",
+                        auth=token("bench"),
+                        seconds=seconds,
+                        connections=connections,
+                    )
+                    extra[f"list_rps_{workers}_worker{'s' if workers > 1 else ''}"] = result["rps"]
+    return rows, extra
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="per wrk run (default 10)")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("bench: wrk is needed (Debian: sudo apt-get install wrk)", file=sys.stderr)
+        return 2
+
+    kinds = ["sqlite"] + (["postgresql"] if os.environ.get("BENCH_DATABASE_URL") else [])
+    results: dict[str, object] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
+        "connections": args.connections,
+        "seconds": args.seconds,
+    }
+    all_rows: list[Row] = []
+    for kind in kinds:
+        rows, extra = bench_database(kind, args.seconds, args.connections)
+        all_rows += rows
+        results[f"{kind}_extra"] = extra
+
+    print(f"\n{results['machine']}; wrk -t1 -c{args.connections} -d{args.seconds}s\n")
+    print("| database | scenario | requests/s | p50 ms | p99 ms | ratio to bare | errors |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for row in all_rows:
+        ratio = "" if row.ratio_to_bare is None else f"{row.ratio_to_bare:.3f}"
+        print(
+            f"| {row.database} | {row.scenario} | {row.requests_per_s:,.0f} | {row.p50_ms:.2f} | {row.p99_ms:.2f} | {ratio} | {row.errors} |"
+        )
+    for kind in kinds:
+        print(f"\n{kind}: " + ", ".join(f"{k} = {v}" for k, v in results[f"{kind}_extra"].items()))  # type: ignore[union-attr]
+
+    results["rows"] = [asdict(row) for row in all_rows]
+    out = BENCH / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"\nwritten to {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
