@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from alembic.autogenerate import compare_metadata
@@ -12,26 +11,10 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from taskapi import migrate
-from taskapi.database_url import parse_database_url
-from taskapi.db import create_engine
-
-
-def on_connection(url: str, work: Callable[[Connection], object]) -> object:
-    async def run() -> object:
-        engine = create_engine(parse_database_url(url))
-        try:
-            async with engine.connect() as connection:
-                return await connection.run_sync(work)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 def tables(url: str) -> set[str]:
-    names = on_connection(url, lambda c: inspect(c).get_table_names())
-    assert isinstance(names, list)
-    return set(names)
+    return set(migrate.on_connection(url, lambda c: inspect(c).get_table_names()))
 
 
 def test_up_down_up(empty_database: Callable[[], str]) -> None:
@@ -41,8 +24,8 @@ def test_up_down_up(empty_database: Callable[[], str]) -> None:
     migrate.upgrade(url)
     assert migrate.current_revision(url) == migrate.head_revision()
     assert "tasks" in tables(url)
-    indexes = on_connection(url, lambda c: inspect(c).get_indexes("tasks"))
-    assert any(index["column_names"][0] == "user_id" for index in indexes)  # type: ignore[attr-defined]
+    indexes = migrate.on_connection(url, lambda c: inspect(c).get_indexes("tasks"))
+    assert any(index["column_names"][0] == "user_id" for index in indexes)
 
     migrate.downgrade(url, "base")
     assert migrate.current_revision(url) is None
@@ -57,4 +40,4 @@ def test_the_models_match_the_migrations(database_url: str) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return list(compare_metadata(context, SQLModel.metadata))
 
-    assert on_connection(database_url, differences) == []
+    assert migrate.on_connection(database_url, differences) == []

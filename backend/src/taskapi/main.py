@@ -17,7 +17,6 @@ from taskapi.auth.jwks import JWKSCache
 from taskapi.auth.verifier import TokenVerifier
 from taskapi.config import Settings, get_settings
 from taskapi.db import create_engine
-from taskapi.headers import SecurityHeaders
 from taskapi.observability import RequestContext, configure_logging
 
 JWKS_TIMEOUT = httpx.Timeout(3.0)
@@ -53,8 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jwks=JWKSCache(jwks_url, jwks_client) if jwks_url else None,
         leeway_seconds=settings.jwt_leeway_seconds,
     )
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestContext)  # added last, so it runs first and sees every answer
+    app.add_middleware(RequestContext)  # outermost: it sees (and stamps) every answer
     app.add_exception_handler(405, method_not_allowed)
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(InterfaceError, database_unavailable)

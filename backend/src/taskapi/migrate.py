@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -12,6 +14,8 @@ from sqlalchemy.engine import Connection
 
 from taskapi.database_url import parse_database_url
 from taskapi.db import create_engine
+
+T = TypeVar("T")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -34,14 +38,20 @@ def head_revision() -> str | None:
 
 
 def current_revision(database_url: str) -> str | None:
-    def read(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+    return on_connection(
+        database_url,
+        lambda connection: MigrationContext.configure(connection).get_current_revision(),
+    )
 
-    async def run() -> str | None:
+
+def on_connection(database_url: str, work: Callable[[Connection], T]) -> T:
+    """Run synchronous `work` (inspection, Alembic) on a short-lived connection to the database."""
+
+    async def run() -> T:
         engine = create_engine(parse_database_url(database_url))
         try:
             async with engine.connect() as connection:
-                return await connection.run_sync(read)
+                return await connection.run_sync(work)
         finally:
             await engine.dispose()
 

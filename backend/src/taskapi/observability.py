@@ -65,8 +65,17 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger.propagate = False
 
 
+# Headers every answer carries. Task lists and auth errors are per-person: no shared cache may
+# keep them, and no browser may guess another type for them.
+RESPONSE_HEADERS = [
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+]
+
+
 class RequestContext:
-    """Pure ASGI middleware: request id in and out, and one access log line per request."""
+    """Pure ASGI middleware (no per-request objects): the request id in and out, the headers
+    above on every answer, and one access log line per request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -87,6 +96,7 @@ class RequestContext:
                 status = message["status"]
                 message["headers"] = [
                     *message.get("headers", []),
+                    *RESPONSE_HEADERS,
                     (b"x-request-id", request_id.encode()),
                 ]
             await send(message)

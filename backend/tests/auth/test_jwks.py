@@ -16,18 +16,11 @@ from fastapi import FastAPI
 from taskapi import errors
 from taskapi.auth.jwks import IssuerUnreachable, JWKSCache
 from taskapi.main import create_app
+from tests.clock import FakeClock
 from tests.conftest import make_settings
 from tests.keys import SECRET, JWKSServer, claims_for, hs256, new_private_key, public_jwk
 
 pytestmark = pytest.mark.anyio
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class CountingIssuer:

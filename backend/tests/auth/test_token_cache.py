@@ -10,21 +10,14 @@ import pytest
 
 from taskapi.auth.token_cache import VerifiedTokenCache
 from taskapi.auth.verifier import InvalidToken, TokenVerifier
+from tests.clock import FakeClock
 from tests.keys import ISSUER, SECRET, hs256
 
 pytestmark = pytest.mark.anyio
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_an_entry_lives_until_its_expiry_and_no_longer() -> None:
-    clock = Clock()
+    clock = FakeClock()
     cache: VerifiedTokenCache[str] = VerifiedTokenCache(clock=clock)
     key = cache.key("token")
     cache.put(key, "alice", expires_at=1_010.0)
@@ -37,14 +30,14 @@ def test_an_entry_lives_until_its_expiry_and_no_longer() -> None:
 
 
 def test_an_already_expired_entry_is_never_stored() -> None:
-    clock = Clock()
+    clock = FakeClock()
     cache: VerifiedTokenCache[str] = VerifiedTokenCache(clock=clock)
     cache.put(cache.key("t"), "alice", expires_at=999.0)
     assert len(cache) == 0
 
 
 def test_the_cache_is_bounded_least_recently_used_first() -> None:
-    cache: VerifiedTokenCache[int] = VerifiedTokenCache(max_entries=3, clock=Clock())
+    cache: VerifiedTokenCache[int] = VerifiedTokenCache(max_entries=3, clock=FakeClock())
     keys = [cache.key(f"t{n}") for n in range(4)]
     for n, key in enumerate(keys[:3]):
         cache.put(key, n, expires_at=2_000.0)

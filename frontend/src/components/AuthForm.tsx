@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 
+import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
 
 const PASSWORD_RULE = "At least 8 characters (128 at most).";
@@ -46,8 +47,6 @@ export function AuthForm({ mode, expired }: { mode: Mode; expired: boolean }) {
     }
   }
 
-  const field =
-    "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base shadow-sm focus:border-indigo-500";
 
   return (
     <main className="mx-auto flex min-h-screen max-w-md flex-col justify-center px-6 py-12">
@@ -55,64 +54,49 @@ export function AuthForm({ mode, expired }: { mode: Mode; expired: boolean }) {
         {signup ? "Create your account" : "Sign in"}
       </h1>
 
-      {expired && (
-        <p role="status" className="mb-4 rounded-md bg-amber-50 px-4 py-3 text-amber-900 ring-1 ring-amber-200">
-          Your session has expired. Please sign in again.
-        </p>
-      )}
-      {error && (
-        <p role="alert" className="mb-4 rounded-md bg-red-50 px-4 py-3 text-red-800 ring-1 ring-red-200">
-          {error}
-        </p>
-      )}
+      {expired && <Notice kind="info">Your session has expired. Please sign in again.</Notice>}
+      {error && <Notice kind="error">{error}</Notice>}
 
-      <form onSubmit={submit} className="space-y-4" noValidate={false}>
+      <form onSubmit={submit} className="space-y-4">
         {signup && (
-          <label className="block">
-            <span className="font-medium">Name</span>
-            <input
-              className={field}
-              name="name"
-              autoComplete="name"
-              required
-              maxLength={100}
-              value={name}
-              onChange={(event) => setName(event.target.value)}
-            />
-          </label>
+          <TextField
+            label="Name"
+            name="name"
+            autoComplete="name"
+            required
+            maxLength={100}
+            value={name}
+            onValue={setName}
+          />
         )}
-        <label className="block">
-          <span className="font-medium">Email</span>
-          <input
-            className={field}
-            type="email"
-            name="email"
-            autoComplete="email"
-            required
-            value={email}
-            onChange={(event) => setEmail(event.target.value)}
-          />
-        </label>
-        <label className="block">
-          <span className="font-medium">Password</span>
-          <input
-            className={field}
-            type="password"
-            name="password"
-            autoComplete={signup ? "new-password" : "current-password"}
-            required
-            minLength={signup ? 8 : undefined}
-            maxLength={128}
-            aria-describedby={signup ? "password-rule" : undefined}
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-          />
-          {signup && (
-            <span id="password-rule" className="mt-1 block text-sm text-slate-600">
-              {PASSWORD_RULE}
-            </span>
-          )}
-        </label>
+        <TextField
+          label="Email"
+          type="email"
+          name="email"
+          autoComplete="email"
+          required
+          value={email}
+          onValue={setEmail}
+        />
+        <TextField
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete={signup ? "new-password" : "current-password"}
+          required
+          minLength={signup ? 8 : undefined}
+          maxLength={128}
+          aria-describedby={signup ? "password-rule" : undefined}
+          value={password}
+          onValue={setPassword}
+          hint={
+            signup && (
+              <span id="password-rule" className="mt-1 block text-sm text-slate-600">
+                {PASSWORD_RULE}
+              </span>
+            )
+          }
+        />
         <button
           type="submit"
           disabled={busy}

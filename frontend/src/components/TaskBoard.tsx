@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { type FormEvent, useEffect, useState } from "react";
 
 import { ApiError, SessionExpiredError, type StatusFilter, type Task, api, forgetToken } from "@/lib/api-service";
+import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
 
 const FILTERS: { value: StatusFilter; label: string }[] = [
@@ -12,8 +13,6 @@ const FILTERS: { value: StatusFilter; label: string }[] = [
   { value: "completed", label: "Completed" },
 ];
 
-const input =
-  "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base shadow-sm focus:border-indigo-500";
 const primary =
   "rounded-md bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-700 disabled:opacity-60";
 const secondary =
@@ -180,39 +179,29 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
       </header>
 
       <form onSubmit={create} className="mb-6 space-y-3 rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
-        <label className="block">
-          <span className="font-medium">New task</span>
-          <input
-            className={`${input} mt-1`}
-            name="title"
-            placeholder="What needs doing?"
-            required
-            maxLength={200}
-            value={title}
-            onChange={(event) => setTitle(event.target.value)}
-          />
-        </label>
-        <label className="block">
-          <span className="font-medium">Details (optional)</span>
-          <textarea
-            className={`${input} mt-1`}
-            name="description"
-            rows={2}
-            maxLength={1000}
-            value={description}
-            onChange={(event) => setDescription(event.target.value)}
-          />
-        </label>
+        <TextField
+          label="New task"
+          name="title"
+          placeholder="What needs doing?"
+          required
+          maxLength={200}
+          value={title}
+          onValue={setTitle}
+        />
+        <TextField
+          label="Details (optional)"
+          name="description"
+          rows={2}
+          maxLength={1000}
+          value={description}
+          onValue={setDescription}
+        />
         <button type="submit" className={primary} disabled={creating || !title.trim()}>
           {creating ? "Adding…" : "Add task"}
         </button>
       </form>
 
-      {actionError && (
-        <p role="alert" className="mb-4 rounded-md bg-red-50 px-4 py-3 text-red-800 ring-1 ring-red-200">
-          {actionError}
-        </p>
-      )}
+      {actionError && <Notice kind="error">{actionError}</Notice>}
 
       <nav aria-label="Filter tasks" className="mb-4 flex gap-2">
         {FILTERS.map(({ value, label }) => (
@@ -237,12 +226,12 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
           Loading your tasks…
         </p>
       ) : loadError ? (
-        <div role="alert" className="rounded-md bg-red-50 px-4 py-3 text-red-800 ring-1 ring-red-200">
+        <Notice kind="error" className="">
           <p>{loadError}</p>
           <button type="button" className={`${secondary} mt-2`} onClick={() => show(filter)}>
             Try again
           </button>
-        </div>
+        </Notice>
       ) : tasks.length === 0 ? (
         <p className="rounded-lg bg-white p-6 text-center text-slate-600 ring-1 ring-slate-200">
           {filter === "all"
@@ -260,29 +249,25 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
               >
                 {editingId === task.id ? (
                   <form onSubmit={(event) => saveEdit(event, task)} className="space-y-2">
-                    <label className="block">
-                      <span className="text-sm font-medium">Title</span>
-                      <input
-                        className={`${input} mt-1`}
-                        name="edit-title"
-                        required
-                        maxLength={200}
-                        autoFocus
-                        value={editTitle}
-                        onChange={(event) => setEditTitle(event.target.value)}
-                      />
-                    </label>
-                    <label className="block">
-                      <span className="text-sm font-medium">Details</span>
-                      <textarea
-                        className={`${input} mt-1`}
-                        name="edit-description"
-                        rows={2}
-                        maxLength={1000}
-                        value={editDescription}
-                        onChange={(event) => setEditDescription(event.target.value)}
-                      />
-                    </label>
+                    <TextField
+                      small
+                      label="Title"
+                      name="edit-title"
+                      required
+                      maxLength={200}
+                      autoFocus
+                      value={editTitle}
+                      onValue={setEditTitle}
+                    />
+                    <TextField
+                      small
+                      label="Details"
+                      name="edit-description"
+                      rows={2}
+                      maxLength={1000}
+                      value={editDescription}
+                      onValue={setEditDescription}
+                    />
                     <div className="flex gap-2">
                       <button type="submit" className={primary} disabled={busyId === task.id || !editTitle.trim()}>
                         Save

@@ -1,0 +1,61 @@
+import type { InputHTMLAttributes, ReactNode, TextareaHTMLAttributes } from "react";
+
+export const inputClass =
+  "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base shadow-sm focus:border-indigo-500";
+
+const NOTICE = {
+  error: { role: "alert", className: "bg-red-50 text-red-800 ring-red-200" },
+  info: { role: "status", className: "bg-amber-50 text-amber-900 ring-amber-200" },
+} as const;
+
+/** A message box: errors are announced at once (role=alert), information politely. */
+export function Notice({
+  kind,
+  children,
+  className = "mb-4",
+}: {
+  kind: keyof typeof NOTICE;
+  children: ReactNode;
+  className?: string;
+}) {
+  const { role, className: colours } = NOTICE[kind];
+  return (
+    <div role={role} className={`${className} rounded-md px-4 py-3 ring-1 ${colours}`}>
+      {children}
+    </div>
+  );
+}
+
+type Common = { label: string; onValue: (value: string) => void; small?: boolean; hint?: ReactNode };
+
+/** A labelled text input (or textarea, with `rows`): the label names it for screen readers. */
+export function TextField({
+  label,
+  onValue,
+  small = false,
+  hint,
+  rows,
+  ...props
+}: Common &
+  Omit<InputHTMLAttributes<HTMLInputElement>, "onChange"> &
+  Pick<TextareaHTMLAttributes<HTMLTextAreaElement>, "rows">) {
+  const labelClass = small ? "text-sm font-medium" : "font-medium";
+  return (
+    <label className="block">
+      <span className={labelClass}>{label}</span>
+      {rows ? (
+        <textarea
+          className={inputClass}
+          rows={rows}
+          name={props.name}
+          maxLength={props.maxLength}
+          value={props.value}
+          onChange={(event) => onValue(event.target.value)}
+        />
+      ) : (
+        <input className={inputClass} {...props} onChange={(event) => onValue(event.target.value)} />
+      )}
+      {hint}
+    </label>
+  );
+}
