@@ -120,7 +120,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
-        async with application.state.engine.begin() as connection:
+        async with application.state.database.connect() as connection:
             await connection.execute(text("DELETE FROM tasks"))
 
 

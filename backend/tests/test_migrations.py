@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -41,3 +42,79 @@ def test_the_models_match_the_migrations(database_url: str) -> None:
         return list(compare_metadata(context, SQLModel.metadata))
 
     assert migrate.on_connection(database_url, differences) == []
+
+
+COUNTS_MATCH = text(
+    "SELECT count(*) FROM task_counts c WHERE c.total != "
+    "(SELECT count(*) FROM tasks t WHERE t.user_id = c.user_id) OR c.completed != "
+    "(SELECT count(*) FROM tasks t WHERE t.user_id = c.user_id AND t.completed)"
+)
+
+
+def run_sql(url: str, *statements: str, rows: list[dict[str, object]] | None = None) -> None:
+    def work(connection: Connection) -> None:
+        for statement in statements:
+            connection.execute(text(statement), rows)
+        connection.commit()
+
+    migrate.on_connection(url, work)
+
+
+def test_upgrading_a_populated_database_keeps_every_task_and_counts_them(
+    empty_database: Callable[[], str],
+) -> None:
+    url = empty_database()
+    migrate.upgrade(url, "0001")
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    run_sql(
+        url,
+        "INSERT INTO tasks (user_id, title, completed, created_at, updated_at) "
+        "VALUES (:user_id, :title, :completed, :at, :at)",
+        rows=[
+            {"user_id": user, "title": f"task {n}", "completed": n % 3 == 0, "at": stamp}
+            for user, count in (("ann", 7), ("bob", 30))
+            for n in range(count)
+        ],
+    )
+    before = migrate.on_connection(
+        url, lambda c: c.execute(text("SELECT * FROM tasks ORDER BY id")).all()
+    )
+
+    migrate.upgrade(url)
+
+    after = migrate.on_connection(
+        url, lambda c: c.execute(text("SELECT * FROM tasks ORDER BY id")).all()
+    )
+    assert [row[: len(before[0])] for row in after] == before
+    counts = migrate.on_connection(
+        url,
+        lambda c: c.execute(
+            text("SELECT user_id, total, completed FROM task_counts ORDER BY user_id")
+        ).all(),
+    )
+    assert [tuple(row) for row in counts] == [("ann", 7, 3), ("bob", 30, 10)]
+
+
+def test_the_counts_follow_every_kind_of_write(empty_database: Callable[[], str]) -> None:
+    url = empty_database()
+    migrate.upgrade(url)
+    run_sql(
+        url,
+        "INSERT INTO tasks (user_id, title, completed, created_at, updated_at) VALUES "
+        "('ann', 'a', FALSE, '2026-01-01', '2026-01-01'), "
+        "('ann', 'b', TRUE, '2026-01-01', '2026-01-01'), "
+        "('ann', 'c', FALSE, '2026-01-01', '2026-01-01'), "
+        "('bob', 'd', TRUE, '2026-01-01', '2026-01-01')",
+        "UPDATE tasks SET completed = NOT completed WHERE title IN ('a', 'b')",
+        "UPDATE tasks SET completed = completed WHERE title = 'c'",
+        "UPDATE tasks SET user_id = 'bob' WHERE title = 'c'",
+        "DELETE FROM tasks WHERE title = 'd'",
+    )
+    counts = migrate.on_connection(
+        url,
+        lambda c: c.execute(
+            text("SELECT user_id, total, completed FROM task_counts ORDER BY user_id")
+        ).all(),
+    )
+    assert [tuple(row) for row in counts] == [("ann", 2, 1), ("bob", 1, 0)]
+    assert migrate.on_connection(url, lambda c: c.execute(COUNTS_MATCH).scalar()) == 0

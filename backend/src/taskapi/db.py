@@ -1,18 +1,45 @@
-"""The async engine and its sessions: no request ever blocks the event loop on the database."""
+"""The database as the requests see it: one `Connection` per request, statements awaited.
+
+PostgreSQL is reached through asyncpg (an async driver with a pool). SQLite is different: its
+statements take tens of microseconds and never wait on a network, and running them on a worker
+thread per connection (aiosqlite) cost far more than the statements themselves: each one crossed
+threads twice and queued for the GIL (measured 5x slower, see docs/performance.md). So requests
+run SQLite statements inline, on the event loop's own thread, through one connection. In WAL mode
+with synchronous=NORMAL a commit does not fsync, and one process is the only writer, so a
+statement does not wait on a lock; busy_timeout bounds the rare wait on another process (a
+`taskapi migrate`, a backup).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
+import sqlalchemy
 from sqlalchemy import event
+from sqlalchemy.engine import Engine, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import Executable
 
 from taskapi.database_url import DatabaseURL
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+POOL_SIZE = 32  # per process; PostgreSQL allows 100 connections by default
+
+
+class Connection(Protocol):
+    """What the queries in taskapi.tasks need: each statement its own transaction (autocommit),
+    its rows fetched whole."""
+
+    async def execute(self, statement: Executable, /) -> Result[Any]: ...
+
+    async def scalar(self, statement: Executable, /) -> Any: ...
 
 
 def create_engine(database: DatabaseURL) -> AsyncEngine:
+    """An async engine, for migrations and tooling on either database."""
     if database.is_sqlite:
         engine = create_async_engine(database.url, connect_args=database.connect_args)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
@@ -20,14 +47,70 @@ def create_engine(database: DatabaseURL) -> AsyncEngine:
     return create_async_engine(
         database.url,
         connect_args=database.connect_args,
-        pool_size=10,
-        max_overflow=10,
+        # One connection per request in flight at the load we size for (32): with fewer, a
+        # request queued for a connection had a p99 of 1 s (measured, docs/performance.md).
+        pool_size=POOL_SIZE,
+        max_overflow=0,
         # No pre-ping: it would cost a round trip on every request. A connection the server
         # dropped fails its statement instead, is thrown away by the pool, and the request gets
         # a 503 (see taskapi.main); a connection idle for 5 minutes is replaced (Neon closes
         # idle ones).
         pool_recycle=300,
     )
+
+
+def open_database(database: DatabaseURL) -> PostgresDatabase | SQLiteDatabase:
+    """What the app serves requests from."""
+    return SQLiteDatabase(database) if database.is_sqlite else PostgresDatabase(database)
+
+
+class PostgresDatabase:
+    def __init__(self, database: DatabaseURL) -> None:
+        self.engine = create_engine(database).execution_options(isolation_level="AUTOCOMMIT")
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[Connection]:
+        async with self.engine.connect() as connection:
+            yield connection
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class SQLiteDatabase:
+    def __init__(self, database: DatabaseURL) -> None:
+        self.engine: Engine = sqlalchemy.create_engine(
+            database.url.set(drivername="sqlite+pysqlite"),
+            # One connection for the process: statements run one at a time on the loop's thread.
+            poolclass=StaticPool,
+            connect_args={**database.connect_args, "check_same_thread": False},
+            isolation_level="AUTOCOMMIT",
+        )
+        event.listen(self.engine, "connect", _tune_sqlite)
+        self._connection = _InlineConnection(self.engine)
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[Connection]:
+        yield self._connection
+
+    async def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class _InlineConnection:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    async def execute(self, statement: Executable, /) -> Result[Any]:
+        with self._engine.connect() as connection:
+            # Fetched whole before the statement ends: a RETURNING statement is not finished
+            # (nor its write committed) until its rows have been read.
+            result = connection.execute(statement)
+            return result.freeze()() if result.returns_rows else result
+
+    async def scalar(self, statement: Executable, /) -> Any:
+        with self._engine.connect() as connection:
+            return connection.scalar(statement)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

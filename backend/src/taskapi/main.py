@@ -16,7 +16,7 @@ from taskapi.api.routes import health, tasks
 from taskapi.auth.jwks import JWKSCache
 from taskapi.auth.verifier import TokenVerifier
 from taskapi.config import Settings, get_settings
-from taskapi.db import create_engine
+from taskapi.db import open_database
 from taskapi.observability import RequestContext, configure_logging
 
 JWKS_TIMEOUT = httpx.Timeout(3.0)
@@ -24,7 +24,7 @@ JWKS_TIMEOUT = httpx.Timeout(3.0)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = create_engine(settings.database).execution_options(isolation_level="AUTOCOMMIT")
+    database = open_database(settings.database)
     jwks_client = httpx.AsyncClient(timeout=JWKS_TIMEOUT, follow_redirects=False)
     jwks_url = settings.jwks_url
 
@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         await jwks_client.aclose()
-        await engine.dispose()
+        await database.dispose()
 
     app = FastAPI(
         title="taskapi",
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.settings = settings
-    app.state.engine = engine
+    app.state.database = database
     app.state.verifier = TokenVerifier(
         secret=(
             settings.better_auth_secret.get_secret_value() if settings.better_auth_secret else None

@@ -11,15 +11,16 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import RowMapping, delete, insert, select, update
 
-from taskapi.models import MAX_TASK_ID, Task, TaskCreate, utc_now
+from taskapi.db import Connection
+from taskapi.models import MAX_TASK_ID, Task, TaskCount, TaskCreate, utc_now
 
 TaskRow = RowMapping  # a task as the database returns it, read-only
 
 tasks_table = Task.__table__  # type: ignore[attr-defined]
 columns = tasks_table.c
+counts_table = TaskCount.__table__  # type: ignore[attr-defined]
 
 
 class StatusFilter(StrEnum):
@@ -36,32 +37,42 @@ def _owned(owner: str, status: StatusFilter = StatusFilter.all) -> list[Any]:
 
 
 async def list_page(
-    connection: AsyncConnection, owner: str, status: StatusFilter, limit: int, offset: int
+    connection: Connection, owner: str, status: StatusFilter, limit: int, offset: int
 ) -> tuple[Sequence[TaskRow], int]:
     """One page, newest first (id breaks ties between tasks made in the same instant), and the
-    total count under the same filter. (A window count in the page query would save a round
-    trip but makes SQLite count every row before the first one is returned: measured 60x
-    slower for a user with 100,000 tasks.)"""
-    conditions = _owned(owner, status)
+    total under the same filter, read from the counts the triggers keep: counting the rows
+    instead took 60x the page's time for a user with 100,000 tasks."""
     page = await connection.execute(
         select(*columns)
-        .where(*conditions)
+        .where(*_owned(owner, status))
         .order_by(columns.created_at.desc(), columns.id.desc())
         .limit(limit)
         .offset(offset)
     )
-    total = await connection.scalar(select(func.count()).where(*conditions))
-    return page.mappings().all(), int(total or 0)
+    counts = (
+        await connection.execute(
+            select(counts_table.c.total, counts_table.c.completed).where(
+                counts_table.c.user_id == owner
+            )
+        )
+    ).first()
+    total, completed = (counts.total, counts.completed) if counts else (0, 0)
+    by_status = {
+        StatusFilter.all: total,
+        StatusFilter.completed: completed,
+        StatusFilter.pending: total - completed,
+    }
+    return page.mappings().all(), int(by_status[status])
 
 
-async def get(connection: AsyncConnection, owner: str, task_id: int) -> TaskRow | None:
+async def get(connection: Connection, owner: str, task_id: int) -> TaskRow | None:
     if not 1 <= task_id <= MAX_TASK_ID:
         return None  # no such id can exist, and the driver would refuse to bind it
     result = await connection.execute(select(*columns).where(columns.id == task_id, *_owned(owner)))
     return result.mappings().one_or_none()
 
 
-async def create(connection: AsyncConnection, owner: str, body: TaskCreate) -> TaskRow:
+async def create(connection: Connection, owner: str, body: TaskCreate) -> TaskRow:
     now = utc_now()
     result = await connection.execute(
         insert(tasks_table)
@@ -72,7 +83,7 @@ async def create(connection: AsyncConnection, owner: str, body: TaskCreate) -> T
 
 
 async def change(
-    connection: AsyncConnection, owner: str, task_id: int, fields: dict[str, Any]
+    connection: Connection, owner: str, task_id: int, fields: dict[str, Any]
 ) -> TaskRow | None:
     """Apply the given editable fields; `updated_at` moves only when something was sent.
     None when the task is gone (deleted since it was looked up)."""
@@ -82,7 +93,7 @@ async def change(
 
 
 async def set_completed(
-    connection: AsyncConnection, owner: str, task_id: int, completed: bool | None
+    connection: Connection, owner: str, task_id: int, completed: bool | None
 ) -> TaskRow | None:
     """Set `completed`, or toggle it when None, in the database itself."""
     value: Any = ~columns.completed if completed is None else completed
@@ -90,7 +101,7 @@ async def set_completed(
 
 
 async def _update(
-    connection: AsyncConnection, owner: str, task_id: int, values: dict[str, Any]
+    connection: Connection, owner: str, task_id: int, values: dict[str, Any]
 ) -> TaskRow | None:
     result = await connection.execute(
         update(tasks_table)
@@ -101,7 +112,7 @@ async def _update(
     return result.mappings().one_or_none()
 
 
-async def remove(connection: AsyncConnection, owner: str, task_id: int) -> bool:
+async def remove(connection: Connection, owner: str, task_id: int) -> bool:
     result = await connection.execute(
         delete(tasks_table).where(columns.id == task_id, *_owned(owner)).returning(columns.id)
     )

@@ -16,7 +16,6 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskapi import errors, tasks
 from taskapi.auth.verifier import (
@@ -25,6 +24,7 @@ from taskapi.auth.verifier import (
     Principal,
     VerificationUnavailable,
 )
+from taskapi.db import Connection
 from taskapi.observability import request_id_var, user_hash
 from taskapi.tasks import TaskRow
 
@@ -96,13 +96,13 @@ async def path_owner(
 OwnerId = Annotated[str, Depends(path_owner)]
 
 
-async def get_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+async def get_connection(request: Request) -> AsyncIterator[Connection]:
     # Autocommit: each statement in taskapi.tasks is a transaction of its own.
-    async with request.app.state.engine.connect() as connection:
+    async with request.app.state.database.connect() as connection:
         yield connection
 
 
-ConnectionDep = Annotated[AsyncConnection, Depends(get_connection)]
+ConnectionDep = Annotated[Connection, Depends(get_connection)]
 
 
 def task_not_found() -> HTTPException:
