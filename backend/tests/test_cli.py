@@ -79,6 +79,18 @@ def test_a_wrong_configuration_stops_with_one_line(
     assert mentions in line
 
 
+def test_serve_refuses_several_workers_on_sqlite(workdir: Path) -> None:
+    result = run(
+        workdir,
+        "serve",
+        "--workers",
+        "2",
+        BETTER_AUTH_SECRET=SECRET,
+        DATABASE_URL=f"sqlite:///{workdir / 'tasks.db'}",
+    )
+    assert "PostgreSQL" in assert_one_line_error(result, 2)
+
+
 def test_serve_refuses_a_database_that_is_not_migrated(
     workdir: Path, empty_database: Callable[[], str]
 ) -> None:

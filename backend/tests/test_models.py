@@ -19,6 +19,7 @@ def test_task_json_writes_what_task_public_would() -> None:
         "completed": True,
         "created_at": datetime(2026, 11, 28, 9, 30, 1, 250, tzinfo=UTC),
         "updated_at": datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
+        "version": 3,
     }
     fast = json.loads(TypeAdapter(TaskJSON).dump_json(row))  # type: ignore[arg-type]
     assert fast == TaskPublic.model_validate(row).model_dump(mode="json")

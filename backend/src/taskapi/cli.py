@@ -22,6 +22,7 @@ from taskapi.observability import configure_logging
 DEFAULT_TOKEN_TTL = 15 * 60  # as Better Auth's own tokens
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
+GRACEFUL_SHUTDOWN_SECONDS = 8
 
 
 class CommandError(Exception):
@@ -85,6 +86,12 @@ def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = get_settings()
+    if args.workers > 1 and settings.database.is_sqlite:
+        # Statements on SQLite run on the event loop (taskapi.db); a second process would make
+        # them wait on each other's locks with the loop stopped. One process is the fast way.
+        raise CommandError(
+            "--workers needs PostgreSQL; SQLite is served by one process", EXIT_CONFIG
+        )
     _require_current_schema(settings)
     configure_logging()
     uvicorn.run(
@@ -97,6 +104,8 @@ def _serve(args: argparse.Namespace) -> None:
         proxy_headers=False,
         access_log=False,  # ours logs the route template; uvicorn's would log query strings
         log_config=None,  # serve_app sets up JSON logging in each worker
+        # On SIGTERM: stop accepting, let requests in flight finish, exit within 10 s.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 

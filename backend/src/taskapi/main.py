@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.routing import Match, Route
 
 from taskapi import __version__, errors
@@ -18,6 +19,7 @@ from taskapi.auth.verifier import TokenVerifier
 from taskapi.config import Settings, get_settings
 from taskapi.db import open_database
 from taskapi.observability import RequestContext, configure_logging
+from taskapi.tasks import VersionMismatch
 
 JWKS_TIMEOUT = httpx.Timeout(3.0)
 
@@ -54,8 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestContext)  # outermost: it sees (and stamps) every answer
     app.add_exception_handler(405, method_not_allowed)
-    app.add_exception_handler(OperationalError, database_unavailable)
-    app.add_exception_handler(InterfaceError, database_unavailable)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, database_unavailable)
+    app.add_exception_handler(VersionMismatch, tasks.version_mismatch)
     app.include_router(health.router)
     app.include_router(tasks.router)
     return app
@@ -80,9 +83,21 @@ async def method_not_allowed(request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
+# A lost, refused or timed-out connection, a pool with none to give, SQLite's lock outlasting
+# its busy timeout: the database's trouble, not the client's. Other driver errors (integrity,
+# programming) stay 500s: they are bugs to see.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeoutError,
+    OSError,
+    TimeoutError,
+)
+
+
 async def database_unavailable(_request: Request, _exc: Exception) -> JSONResponse:
-    """A lost or refused connection is the database's fault, not the client's: 503, retry soon.
-    Other driver errors (integrity, programming) stay 500s: they are bugs to see."""
+    """503, retry soon."""
     return JSONResponse(
         status_code=503,
         content={"detail": errors.DATABASE_UNAVAILABLE},

@@ -129,6 +129,8 @@ class Task(TaskBase, table=True):
     description: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
+    # Starts at 1 and grows by one with every change: the ETag, and what If-Match compares.
+    version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
 
 
 class TaskPublic(TaskBase):
@@ -136,6 +138,7 @@ class TaskPublic(TaskBase):
     user_id: str
     created_at: datetime
     updated_at: datetime
+    version: int
 
 
 class TaskJSON(TypedDict):
@@ -150,6 +153,7 @@ class TaskJSON(TypedDict):
     completed: bool
     created_at: datetime
     updated_at: datetime
+    version: int
 
 
 class TaskCount(SQLModel, table=True):
@@ -162,3 +166,16 @@ class TaskCount(SQLModel, table=True):
     user_id: str = Field(sa_type=sa.String, primary_key=True)
     total: int = Field(sa_type=sa.BigInteger, nullable=False)
     completed: int = Field(sa_type=sa.BigInteger, nullable=False)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A POST made with an `Idempotency-Key`: what it asked (a hash of the validated body) and
+    what it was answered, so that a retry gets the same answer and never a second task."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: str = Field(sa_type=sa.String, primary_key=True)
+    key: str = Field(sa_type=sa.String(255), primary_key=True)
+    request_hash: str = Field(sa_type=sa.String(64), nullable=False)
+    response: str = Field(sa_type=sa.Text, nullable=False)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -23,6 +23,18 @@ columns = tasks_table.c
 counts_table = TaskCount.__table__  # type: ignore[attr-defined]
 
 
+class VersionMismatch(Exception):
+    """An If-Match precondition failed: the task has changed since the client last saw it."""
+
+    def __init__(self, current: TaskRow) -> None:
+        super().__init__(f"task {current['id']} is at version {current['version']}")
+        self.current = current
+
+
+# The versions an If-Match header accepts; None when the request set no precondition.
+Expected = frozenset[int] | None
+
+
 class StatusFilter(StrEnum):
     all = "all"
     pending = "pending"
@@ -83,37 +95,78 @@ async def create(connection: Connection, owner: str, body: TaskCreate) -> TaskRo
 
 
 async def change(
-    connection: Connection, owner: str, task_id: int, fields: dict[str, Any]
+    connection: Connection,
+    owner: str,
+    task_id: int,
+    fields: dict[str, Any],
+    expected: Expected = None,
 ) -> TaskRow | None:
-    """Apply the given editable fields; `updated_at` moves only when something was sent.
-    None when the task is gone (deleted since it was looked up)."""
+    """Apply the given editable fields; `updated_at` and `version` move only when something was
+    sent. None when the task is gone (deleted since it was looked up)."""
     if not fields:
-        return await get(connection, owner, task_id)
-    return await _update(connection, owner, task_id, {**fields, "updated_at": utc_now()})
+        current = await get(connection, owner, task_id)
+        if current is not None and expected is not None and current["version"] not in expected:
+            raise VersionMismatch(current)
+        return current
+    return await _update(connection, owner, task_id, {**fields, "updated_at": utc_now()}, expected)
 
 
 async def set_completed(
-    connection: Connection, owner: str, task_id: int, completed: bool | None
+    connection: Connection,
+    owner: str,
+    task_id: int,
+    completed: bool | None,
+    expected: Expected = None,
 ) -> TaskRow | None:
     """Set `completed`, or toggle it when None, in the database itself."""
     value: Any = ~columns.completed if completed is None else completed
-    return await _update(connection, owner, task_id, {"completed": value, "updated_at": utc_now()})
+    return await _update(
+        connection, owner, task_id, {"completed": value, "updated_at": utc_now()}, expected
+    )
+
+
+def _matching(owner: str, task_id: int, expected: Expected) -> list[Any]:
+    conditions = [columns.id == task_id, *_owned(owner)]
+    if expected is not None:
+        conditions.append(columns.version.in_(expected))
+    return conditions
 
 
 async def _update(
-    connection: Connection, owner: str, task_id: int, values: dict[str, Any]
+    connection: Connection,
+    owner: str,
+    task_id: int,
+    values: dict[str, Any],
+    expected: Expected,
 ) -> TaskRow | None:
+    # The version check is in the statement itself: no other writer can come between them.
     result = await connection.execute(
         update(tasks_table)
-        .where(columns.id == task_id, *_owned(owner))
-        .values(**values)
+        .where(*_matching(owner, task_id, expected))
+        .values(**values, version=columns.version + 1)
         .returning(*columns)
     )
-    return result.mappings().one_or_none()
+    row = result.mappings().one_or_none()
+    if row is None and expected is not None:
+        await _raise_if_changed(connection, owner, task_id)
+    return row
 
 
-async def remove(connection: Connection, owner: str, task_id: int) -> bool:
+async def remove(
+    connection: Connection, owner: str, task_id: int, expected: Expected = None
+) -> bool:
     result = await connection.execute(
-        delete(tasks_table).where(columns.id == task_id, *_owned(owner)).returning(columns.id)
+        delete(tasks_table).where(*_matching(owner, task_id, expected)).returning(columns.id)
     )
-    return result.first() is not None
+    if result.first() is not None:
+        return True
+    if expected is not None:
+        await _raise_if_changed(connection, owner, task_id)
+    return False
+
+
+async def _raise_if_changed(connection: Connection, owner: str, task_id: int) -> None:
+    """After a guarded write matched nothing: the task changed (412) or is gone (404)."""
+    current = await get(connection, owner, task_id)
+    if current is not None:
+        raise VersionMismatch(current)

@@ -9,10 +9,11 @@ body is read, and a request for a task that is not the caller's gets 404 whateve
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Generic, NoReturn, TypeVar
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, Header, HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -24,7 +25,7 @@ from taskapi.auth.verifier import (
     Principal,
     VerificationUnavailable,
 )
-from taskapi.db import Connection
+from taskapi.db import Connection, PostgresDatabase, SQLiteDatabase
 from taskapi.observability import request_id_var, user_hash
 from taskapi.tasks import TaskRow
 
@@ -103,6 +104,44 @@ async def get_connection(request: Request) -> AsyncIterator[Connection]:
 
 
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
+
+
+def get_database(request: Request) -> PostgresDatabase | SQLiteDatabase:
+    database: PostgresDatabase | SQLiteDatabase = request.app.state.database
+    return database
+
+
+DatabaseDep = Annotated[PostgresDatabase | SQLiteDatabase, Depends(get_database)]
+
+
+def if_match(
+    header: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='Change only if the task is still at this version: its ETag, e.g. "3"',
+        ),
+    ] = None,
+) -> tasks.Expected:
+    """The versions If-Match accepts (RFC 9110 §13.1.1), or None for no precondition. `*`
+    asks only that the task exist, which the 404 check already ensures. Comparison is strong:
+    a weak tag (W/"3") never matches."""
+    if header is None or header.strip() == "*":
+        return None
+    versions: set[int] = set()
+    for tag in header.split(","):
+        tag = tag.strip()
+        if tag.startswith("W/"):
+            continue
+        if not _ETAG.fullmatch(tag):
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=errors.MALFORMED_IF_MATCH)
+        versions.add(int(tag[1:-1]))
+    return frozenset(versions)
+
+
+_ETAG = re.compile(r'"[0-9]{1,18}"')
+
+IfMatch = Annotated[tasks.Expected, Depends(if_match)]
 
 
 def task_not_found() -> HTTPException:

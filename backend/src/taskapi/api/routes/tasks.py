@@ -6,14 +6,24 @@ TypeAdapter) and returned as ready bytes; `response_model` documents them in Ope
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
-from taskapi import errors, tasks
-from taskapi.api.deps import ConnectionDep, JsonBody, OwnedTask, OwnerId, task_not_found
+from taskapi import errors, idempotency, tasks
+from taskapi.api.deps import (
+    ConnectionDep,
+    DatabaseDep,
+    IfMatch,
+    JsonBody,
+    OwnedTask,
+    OwnerId,
+    task_not_found,
+)
 from taskapi.models import (
     CompletionUpdate,
     TaskCreate,
@@ -45,6 +55,10 @@ AUTH_ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 TASK_ANSWERS: dict[int | str, dict[str, Any]] = {404: _answer(errors.TASK_NOT_FOUND)}
 BODY_ANSWERS: dict[int | str, dict[str, Any]] = {413: _answer(errors.BODY_TOO_LARGE)}
+GUARD_ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: _answer(errors.MALFORMED_IF_MATCH),
+    412: _answer(errors.VERSION_MISMATCH),
+}
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"], responses=AUTH_ANSWERS)
 
@@ -58,7 +72,25 @@ def task_response(row: TaskRow | None, status_code: int = status.HTTP_200_OK) ->
     if row is None:
         raise task_not_found()  # deleted between the look-up and the change
     return Response(
-        ONE.dump_json(cast(TaskJSON, dict(row))), status_code, media_type="application/json"
+        ONE.dump_json(cast(TaskJSON, dict(row))),
+        status_code,
+        headers={"ETag": etag(row["version"])},
+        media_type="application/json",
+    )
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+async def version_mismatch(_request: Request, mismatch: Exception) -> Response:
+    """412 with the task as it is now, so the client can show it and ask (registered in main)."""
+    assert isinstance(mismatch, tasks.VersionMismatch)
+    current = json.loads(ONE.dump_json(cast(TaskJSON, dict(mismatch.current))))
+    return JSONResponse(
+        {"detail": errors.VERSION_MISMATCH, "current": current},
+        status.HTTP_412_PRECONDITION_FAILED,
+        headers={"ETag": etag(mismatch.current["version"])},
     )
 
 
@@ -83,16 +115,43 @@ async def list_tasks(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=TaskPublic,
-    responses=BODY_ANSWERS,
+    responses=BODY_ANSWERS | {422: _answer(errors.IDEMPOTENCY_KEY_REUSED)},
     openapi_extra=create_body.openapi(),
     summary="Create a task",
 )
 async def create_task(
     owner: OwnerId,
-    connection: ConnectionDep,
+    database: DatabaseDep,
     body: Annotated[TaskCreate, Depends(create_body)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Makes a retry safe: the same key (for 24 hours) returns the same task",
+        ),
+    ] = None,
 ) -> Response:
-    return task_response(await tasks.create(connection, owner, body), status.HTTP_201_CREATED)
+    if idempotency_key is None:
+        async with database.connect() as connection:
+            return task_response(await tasks.create(connection, owner, body), 201)
+    try:
+        answer = await idempotency.create_once(
+            database,
+            owner,
+            idempotency_key,
+            body,
+            lambda row: ONE.dump_json(cast(TaskJSON, dict(row))),
+        )
+    except idempotency.KeyReused:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors.IDEMPOTENCY_KEY_REUSED
+        ) from None
+    version = json.loads(answer.body)["version"]
+    headers = {"ETag": etag(version)} | ({"Idempotent-Replayed": "true"} if answer.replayed else {})
+    return Response(answer.body, 201, headers=headers, media_type="application/json")
 
 
 @router.get("/{task_id}", response_model=TaskPublic, responses=TASK_ANSWERS, summary="Get a task")
@@ -103,45 +162,49 @@ async def get_task(task: OwnedTask) -> Response:
 @router.put(
     "/{task_id}",
     response_model=TaskPublic,
-    responses=TASK_ANSWERS | BODY_ANSWERS,
+    responses=TASK_ANSWERS | BODY_ANSWERS | GUARD_ANSWERS,
     openapi_extra=replace_body.openapi(),
     summary="Replace a task's editable fields",
 )
 async def replace_task(
     task: OwnedTask,
     connection: ConnectionDep,
+    expected: IfMatch,
     body: Annotated[TaskReplace, Depends(replace_body)],
 ) -> Response:
     return task_response(
-        await tasks.change(connection, task["user_id"], task["id"], body.model_dump())
+        await tasks.change(connection, task["user_id"], task["id"], body.model_dump(), expected)
     )
 
 
 @router.patch(
     "/{task_id}",
     response_model=TaskPublic,
-    responses=TASK_ANSWERS | BODY_ANSWERS,
+    responses=TASK_ANSWERS | BODY_ANSWERS | GUARD_ANSWERS,
     openapi_extra=patch_body.openapi(),
     summary="Change only the fields sent",
 )
 async def patch_task(
     task: OwnedTask,
     connection: ConnectionDep,
+    expected: IfMatch,
     body: Annotated[TaskPatch, Depends(patch_body)],
 ) -> Response:
     changes = body.model_dump(exclude_unset=True)
-    return task_response(await tasks.change(connection, task["user_id"], task["id"], changes))
+    return task_response(
+        await tasks.change(connection, task["user_id"], task["id"], changes, expected)
+    )
 
 
 @router.delete(
     "/{task_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=TASK_ANSWERS,
+    responses=TASK_ANSWERS | GUARD_ANSWERS,
     summary="Delete a task",
 )
-async def delete_task(task: OwnedTask, connection: ConnectionDep) -> Response:
-    if not await tasks.remove(connection, task["user_id"], task["id"]):
+async def delete_task(task: OwnedTask, connection: ConnectionDep, expected: IfMatch) -> Response:
+    if not await tasks.remove(connection, task["user_id"], task["id"], expected):
         raise task_not_found()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -149,16 +212,17 @@ async def delete_task(task: OwnedTask, connection: ConnectionDep) -> Response:
 @router.patch(
     "/{task_id}/complete",
     response_model=TaskPublic,
-    responses=TASK_ANSWERS | BODY_ANSWERS,
+    responses=TASK_ANSWERS | BODY_ANSWERS | GUARD_ANSWERS,
     openapi_extra=completion_body.openapi(),
     summary='Toggle completion (no body) or set it ({"completed": bool})',
 )
 async def complete_task(
     task: OwnedTask,
     connection: ConnectionDep,
+    expected: IfMatch,
     body: Annotated[CompletionUpdate | None, Depends(completion_body)],
 ) -> Response:
     completed = body.completed if body else None
     return task_response(
-        await tasks.set_completed(connection, task["user_id"], task["id"], completed)
+        await tasks.set_completed(connection, task["user_id"], task["id"], completed, expected)
     )

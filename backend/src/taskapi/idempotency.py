@@ -1,0 +1,101 @@
+"""POST with an `Idempotency-Key`: a retry gets the first answer, never a second task.
+
+Keys belong to a user and live 24 hours. The key, the task and the answer are written in one
+transaction, so a crash leaves either all three or none. Two requests racing with one key: on
+PostgreSQL the second waits on the key's unique index until the first commits, fails, rolls its
+task back and answers as the first did; on SQLite statements run one at a time (taskapi.db).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from taskapi import tasks
+from taskapi.db import PostgresDatabase, SQLiteDatabase
+from taskapi.models import IdempotencyKey, TaskCreate, utc_now
+from taskapi.tasks import TaskRow
+
+KEEP_FOR = timedelta(hours=24)
+
+keys_table = IdempotencyKey.__table__  # type: ignore[attr-defined]
+keys = keys_table.c
+
+
+class KeyReused(Exception):
+    """The key was used before for a different request."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    replayed: bool
+
+
+def fingerprint(body: TaskCreate) -> str:
+    """What the request asked, after validation: the same task sent with other spacing or
+    field order is the same request."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def create_once(
+    database: PostgresDatabase | SQLiteDatabase,
+    owner: str,
+    key: str,
+    body: TaskCreate,
+    render: Callable[[TaskRow], bytes],
+) -> Answer:
+    asked = fingerprint(body)
+    for attempt in range(2):
+        try:
+            return await _create_or_replay(database, owner, key, body, asked, render)
+        except IntegrityError:
+            if attempt:
+                raise
+            # A request with this key committed first: answer as it was answered.
+    raise AssertionError("unreachable")
+
+
+async def _create_or_replay(
+    database: PostgresDatabase | SQLiteDatabase,
+    owner: str,
+    key: str,
+    body: TaskCreate,
+    asked: str,
+    render: Callable[[TaskRow], bytes],
+) -> Answer:
+    now = utc_now()
+    async with database.transaction() as connection:
+        # This user's expired keys go first, so an old key starts afresh.
+        await connection.execute(
+            delete(keys_table).where(keys.user_id == owner, keys.created_at < now - KEEP_FOR)
+        )
+        stored = (
+            await connection.execute(
+                select(keys.request_hash, keys.response).where(
+                    keys.user_id == owner, keys.key == key
+                )
+            )
+        ).first()
+        if stored is not None:
+            if stored.request_hash != asked:
+                raise KeyReused
+            return Answer(stored.response.encode(), replayed=True)
+        answer = render(await tasks.create(connection, owner, body))
+        await connection.execute(
+            insert(keys_table).values(
+                user_id=owner,
+                key=key,
+                request_hash=asked,
+                response=answer.decode(),
+                created_at=now,
+            )
+        )
+        return Answer(answer, replayed=False)
