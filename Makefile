@@ -16,7 +16,7 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f) $(wildcard frontend/*.ts 
 # letting node-gyp download a copy.
 NODE_HEADERS := $(if $(wildcard /usr/include/node/node.h),npm_config_nodedir=/usr,)
 
-.PHONY: help run test lint test-backend test-frontend test-e2e configure migrate clean bench
+.PHONY: help run test lint test-backend test-frontend test-e2e configure migrate clean bench soak
 
 help:
 	@echo "make run    install, build and start the app on http://localhost:3000 (API on :8000)"
@@ -81,3 +81,7 @@ clean:
 # wrk load against the real service and a bare ASGI app (PostgreSQL too with BENCH_DATABASE_URL).
 bench: $(PY_STAMP)
 	$(BIN)/python bench/run.py
+
+# Mixed load at half capacity for 10 minutes (SOAK_SECONDS to change): errors and memory growth.
+soak: $(PY_STAMP)
+	$(BIN)/python bench/soak.py

@@ -24,10 +24,10 @@ INVALID_TOKEN = "Invalid token"
 FORBIDDEN_USER = "Forbidden: the token's user is not the user in the path"
 TASK_NOT_FOUND = "Task not found"
 
-# 400 / 412 / 422: preconditions and retries
-MALFORMED_IF_MATCH = 'If-Match must be "*" or ETags as this API sends them, such as "3"'
+# 412 / 422: preconditions and retries
 VERSION_MISMATCH = "The task has changed since you read it: see `current`, then retry"
 IDEMPOTENCY_KEY_REUSED = "This Idempotency-Key was already used for a different request"
+IDEMPOTENT_TASK_DELETED = "The task this Idempotency-Key created has since been deleted"
 
 # 413 / 503
 BODY_TOO_LARGE = "Request body too large: the limit is 1 MiB"

@@ -1,7 +1,8 @@
-"""POST with an `Idempotency-Key`: a retry gets the first answer, never a second task.
+"""POST with an `Idempotency-Key`: a retry gets the task the first request made, never a second.
 
-Keys belong to a user and live 24 hours. The key, the task and the answer are written in one
-transaction, so a crash leaves either all three or none. Two requests racing with one key: on
+Keys belong to a user and live 24 hours. The key and the task are written in one transaction, so
+a crash leaves both or neither. A retry answers with the task as it is now (it may have been
+edited since), or None when it has been deleted since. Two requests racing with one key: on
 PostgreSQL the second waits on the key's unique index until the first commits, fails, rolls its
 task back and answers as the first did; on SQLite statements run one at a time (taskapi.db).
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,8 +33,8 @@ class KeyReused(Exception):
 
 
 @dataclass(frozen=True)
-class Answer:
-    body: bytes
+class Outcome:
+    task: TaskRow | None  # None: the task this key made has been deleted since
     replayed: bool
 
 
@@ -50,12 +50,11 @@ async def create_once(
     owner: str,
     key: str,
     body: TaskCreate,
-    render: Callable[[TaskRow], bytes],
-) -> Answer:
+) -> Outcome:
     asked = fingerprint(body)
     for attempt in range(2):
         try:
-            return await _create_or_replay(database, owner, key, body, asked, render)
+            return await _create_or_replay(database, owner, key, body, asked)
         except IntegrityError:
             if attempt:
                 raise
@@ -69,8 +68,7 @@ async def _create_or_replay(
     key: str,
     body: TaskCreate,
     asked: str,
-    render: Callable[[TaskRow], bytes],
-) -> Answer:
+) -> Outcome:
     now = utc_now()
     async with database.transaction() as connection:
         # This user's expired keys go first, so an old key starts afresh.
@@ -79,7 +77,7 @@ async def _create_or_replay(
         )
         stored = (
             await connection.execute(
-                select(keys.request_hash, keys.response).where(
+                select(keys.request_hash, keys.task_id).where(
                     keys.user_id == owner, keys.key == key
                 )
             )
@@ -87,15 +85,11 @@ async def _create_or_replay(
         if stored is not None:
             if stored.request_hash != asked:
                 raise KeyReused
-            return Answer(stored.response.encode(), replayed=True)
-        answer = render(await tasks.create(connection, owner, body))
+            return Outcome(await tasks.get(connection, owner, stored.task_id), replayed=True)
+        task = await tasks.create(connection, owner, body)
         await connection.execute(
             insert(keys_table).values(
-                user_id=owner,
-                key=key,
-                request_hash=asked,
-                response=answer.decode(),
-                created_at=now,
+                user_id=owner, key=key, request_hash=asked, task_id=task["id"], created_at=now
             )
         )
-        return Answer(answer, replayed=False)
+        return Outcome(task, replayed=False)

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.routing import Match, Route
 
@@ -87,17 +87,33 @@ async def method_not_allowed(request: Request, _exc: Exception) -> JSONResponse:
 # its busy timeout: the database's trouble, not the client's. Other driver errors (integrity,
 # programming) stay 500s: they are bugs to see.
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    OperationalError,
-    InterfaceError,
+    DBAPIError,
     DisconnectionError,
     PoolTimeoutError,
     OSError,
     TimeoutError,
 )
+# SQLSTATE classes that mean "not now": connection exception, insufficient resources (too many
+# connections), operator intervention (shutting down, starting up, terminated by an admin).
+UNAVAILABLE_SQLSTATE_CLASSES = {"08", "53", "57"}
 
 
-async def database_unavailable(_request: Request, _exc: Exception) -> JSONResponse:
+def is_unavailability(error: Exception) -> bool:
+    if not isinstance(error, DBAPIError):
+        return True
+    if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
+        return True
+    causes = (error.orig, getattr(error.orig, "__cause__", None))
+    sqlstates = [getattr(cause, "sqlstate", None) for cause in causes]
+    return any(
+        isinstance(code, str) and code[:2] in UNAVAILABLE_SQLSTATE_CLASSES for code in sqlstates
+    )
+
+
+async def database_unavailable(_request: Request, error: Exception) -> JSONResponse:
     """503, retry soon."""
+    if not is_unavailability(error):
+        raise error
     return JSONResponse(
         status_code=503,
         content={"detail": errors.DATABASE_UNAVAILABLE},

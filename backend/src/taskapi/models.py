@@ -79,6 +79,7 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 # SQLite only autoincrements an `INTEGER PRIMARY KEY`; elsewhere ids are 64-bit.
 TaskId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 MAX_TASK_ID = 2**63 - 1
+MAX_VERSION = 2**31 - 1  # an INTEGER column
 
 
 class TaskBase(SQLModel):
@@ -170,12 +171,12 @@ class TaskCount(SQLModel, table=True):
 
 class IdempotencyKey(SQLModel, table=True):
     """A POST made with an `Idempotency-Key`: what it asked (a hash of the validated body) and
-    what it was answered, so that a retry gets the same answer and never a second task."""
+    the task it made, so that a retry gets that task and never a second one."""
 
     __tablename__ = "idempotency_keys"
 
     user_id: str = Field(sa_type=sa.String, primary_key=True)
     key: str = Field(sa_type=sa.String(255), primary_key=True)
     request_hash: str = Field(sa_type=sa.String(64), nullable=False)
-    response: str = Field(sa_type=sa.Text, nullable=False)
+    task_id: int = Field(sa_type=TaskId, nullable=False)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -79,13 +79,20 @@ async def test_different_keys_create_different_tasks(client: httpx.AsyncClient) 
     assert await count(client) == 3
 
 
-async def test_a_replay_survives_the_task_changing_since(client: httpx.AsyncClient) -> None:
+async def test_a_replay_answers_with_the_task_as_it_is_now(client: httpx.AsyncClient) -> None:
     first = await client.post(URL, json={"title": "a"}, headers=keyed("k"))
-    await client.delete(f"{URL}/{first.json()['id']}", headers=bearer())
+    task_url = f"{URL}/{first.json()['id']}"
+    edited = (await client.patch(task_url, json={"title": "edited"}, headers=bearer())).json()
     retry = await client.post(URL, json={"title": "a"}, headers=keyed("k"))
     assert retry.status_code == 201
-    assert retry.json() == first.json()  # the answer the first request got
-    assert await count(client) == 0
+    assert retry.json() == edited
+    assert retry.headers["ETag"] == '"2"'
+
+    await client.delete(task_url, headers=bearer())
+    gone = await client.post(URL, json={"title": "a"}, headers=keyed("k"))
+    assert gone.status_code == 404
+    assert "deleted" in gone.json()["detail"]
+    assert await count(client) == 0  # and never a second task
 
 
 async def test_a_key_older_than_24_hours_starts_afresh(

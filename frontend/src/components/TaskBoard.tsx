@@ -3,7 +3,15 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useEffect, useState } from "react";
 
-import { ApiError, SessionExpiredError, type StatusFilter, type Task, api, forgetToken } from "@/lib/api-service";
+import {
+  ApiError,
+  ConflictError,
+  SessionExpiredError,
+  type StatusFilter,
+  type Task,
+  api,
+  forgetToken,
+} from "@/lib/api-service";
 import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
 
@@ -46,6 +54,8 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
   const [editDescription, setEditDescription] = useState("");
   const [busyId, setBusyId] = useState<number | null>(null);
   const [confirmingId, setConfirmingId] = useState<number | null>(null);
+  // An edit that lost a race: the newer version, shown beside the person's own text.
+  const [conflict, setConflict] = useState<Task | null>(null);
 
   // A change of filter, or "Try again", asks for the list anew.
   const [query, setQuery] = useState<{ filter: StatusFilter; attempt: number }>({
@@ -125,20 +135,36 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
     setEditTitle(task.title);
     setEditDescription(task.description ?? "");
     setConfirmingId(null);
+    setConflict(null);
   }
 
+  function stopEditing() {
+    setEditingId(null);
+    setConflict(null);
+  }
+
+  /** Saves against the version the person was looking at; if someone else saved first, the
+   * newer version is shown and the person chooses, rather than it being overwritten. */
   async function saveEdit(event: FormEvent<HTMLFormElement>, task: Task) {
     event.preventDefault();
     setBusyId(task.id);
+    let conflicted = false;
     const done = await attempt(async () => {
-      replace(
-        await api.update(userId, task.id, {
-          title: editTitle.trim(),
-          description: editDescription.trim() || null,
-        }),
-      );
+      try {
+        replace(
+          await api.update(userId, conflict ?? task, {
+            title: editTitle.trim(),
+            description: editDescription.trim() || null,
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        replace(error.current);
+        setConflict(error.current); // shown in the form, which stays open with the person's text
+        conflicted = true;
+      }
     });
-    if (done) setEditingId(null);
+    if (done && !conflicted) stopEditing();
     setBusyId(null);
   }
 
@@ -151,7 +177,13 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
   async function remove(task: Task) {
     setBusyId(task.id);
     const done = await attempt(async () => {
-      await api.remove(userId, task.id);
+      try {
+        await api.remove(userId, task);
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        replace(error.current); // show what it has become; the person may still delete it
+        throw new ApiError(412, "This task was changed elsewhere. Check it, then delete it again if you still want to.");
+      }
       setTasks((current) => current.filter((item) => item.id !== task.id));
       setTotal((count) => count - 1);
     });
@@ -249,6 +281,19 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
               >
                 {editingId === task.id ? (
                   <form onSubmit={(event) => saveEdit(event, task)} className="space-y-2">
+                    {conflict && (
+                      <div role="alert" data-testid="conflict" className="rounded-md bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200">
+                        <p className="font-medium">This task was changed elsewhere while you were editing. It now reads:</p>
+                        <p className="mt-1 break-words">
+                          <span className="font-medium">{conflict.title}</span>
+                          {conflict.description && <span className="block whitespace-pre-line">{conflict.description}</span>}
+                        </p>
+                        <p className="mt-1">Save yours over it, or keep the newer version?</p>
+                        <button type="button" className={`${secondary} mt-2`} onClick={stopEditing}>
+                          Keep the newer version
+                        </button>
+                      </div>
+                    )}
                     <TextField
                       small
                       label="Title"
@@ -270,9 +315,9 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
                     />
                     <div className="flex gap-2">
                       <button type="submit" className={primary} disabled={busyId === task.id || !editTitle.trim()}>
-                        Save
+                        {conflict ? "Save mine over it" : "Save"}
                       </button>
-                      <button type="button" className={secondary} onClick={() => setEditingId(null)}>
+                      <button type="button" className={secondary} onClick={stopEditing}>
                         Cancel
                       </button>
                     </div>

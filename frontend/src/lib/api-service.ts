@@ -16,6 +16,8 @@ export type Task = {
   completed: boolean;
   created_at: string;
   updated_at: string;
+  /** Grows by one with every change; sent back as If-Match so a change never overwrites a newer one. */
+  version: number;
 };
 
 export type TaskInput = { title: string; description?: string | null; completed?: boolean };
@@ -29,6 +31,14 @@ export class ApiError extends Error {
   ) {
     super(message);
     this.name = "ApiError";
+  }
+}
+
+/** The task changed elsewhere (another tab, another device) since this page read it. */
+export class ConflictError extends ApiError {
+  constructor(readonly current: Task) {
+    super(412, "This task was changed elsewhere since you opened it.");
+    this.name = "ConflictError";
   }
 }
 
@@ -140,6 +150,10 @@ async function request(path: string, init: RequestInit = {}): Promise<Response> 
       throw new ApiError(401, "The task service did not accept your sign-in. Try again shortly.");
     }
   }
+  if (response.status === 412) {
+    const body = (await response.json()) as { current: Task };
+    throw new ConflictError(body.current);
+  }
   if (!response.ok) {
     const detail = await detailOf(response);
     const known = MESSAGES[response.status];
@@ -151,8 +165,22 @@ async function request(path: string, init: RequestInit = {}): Promise<Response> 
   return response;
 }
 
-function json(body: unknown): RequestInit {
-  return { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } };
+function json(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return {
+    body: JSON.stringify(body),
+    headers: { "Content-Type": "application/json", ...headers },
+  };
+}
+
+/** If-Match for the version this page last saw: the server refuses (412) if it has moved on. */
+function ifMatch(task: Pick<Task, "version">): Record<string, string> {
+  return { "If-Match": `"${task.version}"` };
+}
+
+const CREATE_ATTEMPTS = 3;
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function tasksPath(userId: string, suffix = ""): string {
@@ -174,19 +202,34 @@ export const api = {
     return { tasks, total: Number(response.headers.get("X-Total-Count") ?? tasks.length) };
   },
 
+  /**
+   * Create, retrying a lost connection or a 503 with the same Idempotency-Key: the server
+   * answers a retry with the task the first attempt made, so a retry never makes a second one.
+   */
   async create(userId: string, input: TaskInput): Promise<Task> {
-    const response = await request(tasksPath(userId), { method: "POST", ...json(input) });
-    return (await response.json()) as Task;
+    const init = { method: "POST", ...json(input, { "Idempotency-Key": crypto.randomUUID() }) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await request(tasksPath(userId), init);
+        return (await response.json()) as Task;
+      } catch (error) {
+        const retryable = error instanceof ApiError && (error.status === 0 || error.status === 503);
+        if (!retryable || attempt >= CREATE_ATTEMPTS) throw error;
+        await pause(500 * attempt);
+      }
+    }
   },
 
-  async update(userId: string, id: number, changes: Partial<TaskInput>): Promise<Task> {
-    const response = await request(tasksPath(userId, `/${id}`), {
+  /** Change the fields given, only if `task` is still the latest version (else ConflictError). */
+  async update(userId: string, task: Task, changes: Partial<TaskInput>): Promise<Task> {
+    const response = await request(tasksPath(userId, `/${task.id}`), {
       method: "PATCH",
-      ...json(changes),
+      ...json(changes, ifMatch(task)),
     });
     return (await response.json()) as Task;
   },
 
+  /** Sets (never toggles) completion: sending it twice is harmless. */
   async setCompleted(userId: string, id: number, completed: boolean): Promise<Task> {
     const response = await request(tasksPath(userId, `/${id}/complete`), {
       method: "PATCH",
@@ -195,7 +238,8 @@ export const api = {
     return (await response.json()) as Task;
   },
 
-  async remove(userId: string, id: number): Promise<void> {
-    await request(tasksPath(userId, `/${id}`), { method: "DELETE" });
+  /** Delete, only if `task` is still the latest version (else ConflictError). */
+  async remove(userId: string, task: Task): Promise<void> {
+    await request(tasksPath(userId, `/${task.id}`), { method: "DELETE", headers: ifMatch(task) });
   },
 };

@@ -9,7 +9,6 @@ body is read, and a request for a task that is not the caller's gets 404 whateve
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Generic, NoReturn, TypeVar
 
@@ -17,6 +16,7 @@ from fastapi import Depends, Header, HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.json_schema import SkipJsonSchema
 
 from taskapi import errors, tasks
 from taskapi.auth.verifier import (
@@ -26,6 +26,7 @@ from taskapi.auth.verifier import (
     VerificationUnavailable,
 )
 from taskapi.db import Connection, PostgresDatabase, SQLiteDatabase
+from taskapi.models import MAX_VERSION
 from taskapi.observability import request_id_var, user_hash
 from taskapi.tasks import TaskRow
 
@@ -114,32 +115,34 @@ def get_database(request: Request) -> PostgresDatabase | SQLiteDatabase:
 DatabaseDep = Annotated[PostgresDatabase | SQLiteDatabase, Depends(get_database)]
 
 
+# RFC 9110 §13.1.1: "*" or a list of entity tags (whose elements may be empty, §5.6.1); this
+# API's tags are quoted version numbers.
+_TAG = r'(W/)?"[0-9]{1,18}"'
+IF_MATCH_PATTERN = rf"^[ \t]*(\*|({_TAG})?([ \t]*,[ \t]*({_TAG})?)*)[ \t]*$"
+
+
 def if_match(
     header: Annotated[
-        str | None,
+        str | SkipJsonSchema[None],
         Header(
             alias="If-Match",
+            pattern=IF_MATCH_PATTERN,
+            # Said again for the schema, which drops constraints given to an optional value.
+            json_schema_extra={"pattern": IF_MATCH_PATTERN},
             description='Change only if the task is still at this version: its ETag, e.g. "3"',
         ),
     ] = None,
 ) -> tasks.Expected:
-    """The versions If-Match accepts (RFC 9110 §13.1.1), or None for no precondition. `*`
-    asks only that the task exist, which the 404 check already ensures. Comparison is strong:
-    a weak tag (W/"3") never matches."""
+    """The versions If-Match accepts, or None for no precondition. `*` asks only that the task
+    exist, which the 404 check already ensures. Comparison is strong: a weak tag (W/"3") never
+    matches, nor does an empty list."""
     if header is None or header.strip() == "*":
         return None
-    versions: set[int] = set()
-    for tag in header.split(","):
-        tag = tag.strip()
-        if tag.startswith("W/"):
-            continue
-        if not _ETAG.fullmatch(tag):
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=errors.MALFORMED_IF_MATCH)
-        versions.add(int(tag[1:-1]))
-    return frozenset(versions)
+    tags = (tag.strip() for tag in header.split(","))
+    versions = (int(tag[1:-1]) for tag in tags if tag and not tag.startswith("W/"))
+    # A version past the column's range cannot be current (nor bound as a parameter).
+    return frozenset(version for version in versions if version <= MAX_VERSION)
 
-
-_ETAG = re.compile(r'"[0-9]{1,18}"')
 
 IfMatch = Annotated[tasks.Expected, Depends(if_match)]
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
+from pydantic.json_schema import SkipJsonSchema
 
 from taskapi import errors, idempotency, tasks
 from taskapi.api.deps import (
@@ -36,6 +37,7 @@ from taskapi.tasks import StatusFilter, TaskRow
 
 MAX_PAGE = 500
 MAX_OFFSET = 2**31 - 1
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]+$"  # visible ASCII
 
 ONE = TypeAdapter(TaskJSON)
 MANY = TypeAdapter(list[TaskJSON])
@@ -55,10 +57,7 @@ AUTH_ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 TASK_ANSWERS: dict[int | str, dict[str, Any]] = {404: _answer(errors.TASK_NOT_FOUND)}
 BODY_ANSWERS: dict[int | str, dict[str, Any]] = {413: _answer(errors.BODY_TOO_LARGE)}
-GUARD_ANSWERS: dict[int | str, dict[str, Any]] = {
-    400: _answer(errors.MALFORMED_IF_MATCH),
-    412: _answer(errors.VERSION_MISMATCH),
-}
+GUARD_ANSWERS: dict[int | str, dict[str, Any]] = {412: _answer(errors.VERSION_MISMATCH)}
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"], responses=AUTH_ANSWERS)
 
@@ -115,7 +114,11 @@ async def list_tasks(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=TaskPublic,
-    responses=BODY_ANSWERS | {422: _answer(errors.IDEMPOTENCY_KEY_REUSED)},
+    responses=BODY_ANSWERS
+    | {
+        404: _answer(errors.IDEMPOTENT_TASK_DELETED),
+        422: _answer(errors.IDEMPOTENCY_KEY_REUSED),
+    },
     openapi_extra=create_body.openapi(),
     summary="Create a task",
 )
@@ -124,12 +127,13 @@ async def create_task(
     database: DatabaseDep,
     body: Annotated[TaskCreate, Depends(create_body)],
     idempotency_key: Annotated[
-        str | None,
+        str | SkipJsonSchema[None],
         Header(
             alias="Idempotency-Key",
             min_length=1,
             max_length=255,
-            pattern=r"^[\x21-\x7e]+$",
+            pattern=IDEMPOTENCY_KEY_PATTERN,
+            json_schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
             description="Makes a retry safe: the same key (for 24 hours) returns the same task",
         ),
     ] = None,
@@ -138,20 +142,17 @@ async def create_task(
         async with database.connect() as connection:
             return task_response(await tasks.create(connection, owner, body), 201)
     try:
-        answer = await idempotency.create_once(
-            database,
-            owner,
-            idempotency_key,
-            body,
-            lambda row: ONE.dump_json(cast(TaskJSON, dict(row))),
-        )
+        outcome = await idempotency.create_once(database, owner, idempotency_key, body)
     except idempotency.KeyReused:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors.IDEMPOTENCY_KEY_REUSED
         ) from None
-    version = json.loads(answer.body)["version"]
-    headers = {"ETag": etag(version)} | ({"Idempotent-Replayed": "true"} if answer.replayed else {})
-    return Response(answer.body, 201, headers=headers, media_type="application/json")
+    if outcome.task is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=errors.IDEMPOTENT_TASK_DELETED)
+    response = task_response(outcome.task, status.HTTP_201_CREATED)
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @router.get("/{task_id}", response_model=TaskPublic, responses=TASK_ANSWERS, summary="Get a task")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from taskapi.models import UTCDateTime
+from taskapi.models import TaskId, UTCDateTime
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(), primary_key=True),
         sa.Column("key", sa.String(length=255), primary_key=True),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("response", sa.Text(), nullable=False),
+        sa.Column("task_id", TaskId, nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
 
