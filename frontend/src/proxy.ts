@@ -1,11 +1,11 @@
 import { getSessionCookie } from "better-auth/cookies";
 import { type NextRequest, NextResponse } from "next/server";
 
-const TASK_API = /^\/api\/[^/]+\/tasks(\/|$)/;
+const TASK_API = /^\/api\/[^/]+\/(tasks|tags)(\/|$)/;
 
 /**
  * Three jobs, all cheap, none of them the security check itself:
- * - forward /api/{user_id}/tasks… to the task API (BACKEND_URL, read at run time), so the
+ * - forward /api/{user_id}/tasks… and /api/{user_id}/tags to the task API (BACKEND_URL, read at run time), so the
  *   browser talks to one origin and needs no CORS; the backend checks the JWT itself;
  * - send people without a session cookie from /tasks to /login (only the cookie is looked at;
  *   the real check is auth.api.getSession in the page);
@@ -53,6 +53,7 @@ function contentSecurityPolicy(nonce: string, https: boolean): string {
 export const config = {
   matcher: [
     "/api/:user_id/tasks/:path*",
+    "/api/:user_id/tags",
     {
       // Every page; not Better Auth's API, static files or prefetches.
       source: "/((?!api|_next/static|_next/image|favicon.ico).*)",

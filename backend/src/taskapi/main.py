@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.routing import Match, Route
 
 from taskapi import __version__, errors
-from taskapi.api.routes import health, tasks
+from taskapi.api.routes import health, tags, tasks
 from taskapi.auth.jwks import JWKSCache
 from taskapi.auth.verifier import TokenVerifier
 from taskapi.config import Settings, get_settings
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(VersionMismatch, tasks.version_mismatch)
     app.include_router(health.router)
     app.include_router(tasks.router)
+    app.include_router(tags.router)
     return app
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated
 
 import sqlalchemy as sa
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     StrictBool,
     StringConstraints,
@@ -50,6 +54,13 @@ Description = Annotated[
     PydanticField(json_schema_extra={"pattern": DESCRIPTION_PATTERN}),
 ]
 
+SearchText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=TITLE_MAX),
+    AfterValidator(_no_nul),
+    PydanticField(json_schema_extra={"pattern": DESCRIPTION_PATTERN}),
+]
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -76,6 +87,69 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class Priority(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+PRIORITY_RANK = {Priority.low: 0, Priority.medium: 1, Priority.high: 2}
+PRIORITY_OF_RANK = {rank: priority.value for priority, rank in PRIORITY_RANK.items()}
+
+
+class PriorityRank(sa.TypeDecorator[str]):
+    """Stored as a small number, so that sorting by priority is sorting by importance."""
+
+    impl = sa.SmallInteger()
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> int | None:
+        return None if value is None else PRIORITY_RANK[Priority(value)]
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> str | None:
+        return None if value is None else PRIORITY_OF_RANK[value]
+
+
+def _iso_8601_only(value: object) -> object:
+    # Pydantic would also take a number (or a numeric string) as a Unix time; the schema
+    # promises an ISO 8601 date-time, and a number is more likely a mistake than a date.
+    if isinstance(value, bool | int | float) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value.strip())
+    ):
+        raise ValueError("must be an ISO 8601 date-time with a time zone, e.g. 2026-12-01T17:00Z")
+    return value
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+DueTime = Annotated[AwareDatetime, BeforeValidator(_iso_8601_only), AfterValidator(_in_utc)]
+
+TAGS_MAX = 10
+TAG_MAX = 30
+
+
+def _distinct(tags: list[str]) -> list[str]:
+    # "Work" and "work " are one tag once trimmed and lower-cased: keep the first, in order.
+    return list(dict.fromkeys(tags))
+
+
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=TAG_MAX),
+    AfterValidator(_no_nul),
+    PydanticField(json_schema_extra={"pattern": TITLE_PATTERN}),
+]
+Tags = Annotated[list[Tag], PydanticField(max_length=TAGS_MAX), AfterValidator(_distinct)]
+
+
 # SQLite only autoincrements an `INTEGER PRIMARY KEY`; elsewhere ids are 64-bit.
 TaskId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 MAX_TASK_ID = 2**63 - 1
@@ -86,6 +160,19 @@ class TaskBase(SQLModel):
     title: Title = Field(max_length=TITLE_MAX)
     description: Description | None = Field(default=None, max_length=DESCRIPTION_MAX)
     completed: StrictBool = False
+    priority: Priority = Field(
+        default=Priority.medium,
+        sa_type=PriorityRank,
+        nullable=False,
+        sa_column_kwargs={"server_default": "1"},
+    )
+    tags: Tags = Field(
+        default_factory=list,
+        sa_type=sa.JSON,
+        nullable=False,
+        sa_column_kwargs={"server_default": "[]"},
+    )
+    due_at: DueTime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TaskCreate(TaskBase):
@@ -103,8 +190,11 @@ class TaskPatch(SQLModel):
     title: Title | SkipJsonSchema[None] = None
     description: Description | None = None
     completed: StrictBool | SkipJsonSchema[None] = None
+    priority: Priority | SkipJsonSchema[None] = None
+    tags: Tags | SkipJsonSchema[None] = None
+    due_at: DueTime | None = None
 
-    @field_validator("title", "completed")
+    @field_validator("title", "completed", "priority", "tags")
     @classmethod
     def _omit_rather_than_null(cls, value: object) -> object:
         # Validators run only on fields that were sent: null for these is a mistake, not "unset".
@@ -123,7 +213,13 @@ class CompletionUpdate(BaseModel):
 
 class Task(TaskBase, table=True):
     __tablename__ = "tasks"
-    __table_args__ = (sa.Index("ix_tasks_user_id_created_at", "user_id", "created_at", "id"),)
+    __table_args__ = (
+        # One index per way a person's list can be ordered (newest first is the default).
+        sa.Index("ix_tasks_user_id_created_at", "user_id", "created_at", "id"),
+        sa.Index("ix_tasks_user_id_updated_at", "user_id", "updated_at", "id"),
+        sa.Index("ix_tasks_user_id_due_at", "user_id", "due_at", "id"),
+        sa.Index("ix_tasks_user_id_priority", "user_id", "priority", "id"),
+    )
 
     id: int | None = Field(default=None, sa_type=TaskId, primary_key=True)
     user_id: str = Field(sa_type=sa.String, nullable=False)
@@ -152,6 +248,9 @@ class TaskJSON(TypedDict):
     title: str
     description: str | None
     completed: bool
+    priority: str
+    tags: list[str]
+    due_at: datetime | None
     created_at: datetime
     updated_at: datetime
     version: int
@@ -180,3 +279,26 @@ class IdempotencyKey(SQLModel, table=True):
     request_hash: str = Field(sa_type=sa.String(64), nullable=False)
     task_id: int = Field(sa_type=TaskId, nullable=False)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class TaskTag(SQLModel, table=True):
+    """One row per tag of a task, beside the task's own `tags` list (which is what is returned):
+    what filtering by tag and counting tags look up, through an index instead of every task."""
+
+    __tablename__ = "task_tags"
+    __table_args__ = (sa.Index("ix_task_tags_user_id_tag", "user_id", "tag", "task_id"),)
+
+    task_id: int = Field(
+        sa_column=sa.Column(TaskId, sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag: str = Field(sa_type=sa.String, primary_key=True)
+    user_id: str = Field(sa_type=sa.String, nullable=False)
+
+
+class TagCount(BaseModel):
+    tag: str
+    count: int
+
+
+class Cleared(BaseModel):
+    deleted: int

@@ -1,18 +1,33 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { type FormEvent, useEffect, useState } from "react";
+import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 
 import {
   ApiError,
   ConflictError,
+  type ListOptions,
   SessionExpiredError,
+  type SortKey,
   type StatusFilter,
+  type TagCount,
   type Task,
   api,
   forgetToken,
 } from "@/lib/api-service";
-import { Notice, TextField } from "@/components/ui";
+import {
+  DueLabel,
+  ExtraFields,
+  type Extras,
+  NO_EXTRAS,
+  PriorityBadge,
+  TagChips,
+  extrasOf,
+  fromLocalInput,
+  isOverdue,
+  parseTags,
+} from "@/components/task-parts";
+import { Notice, TextField, inputClass } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
 
 const FILTERS: { value: StatusFilter; label: string }[] = [
@@ -21,13 +36,26 @@ const FILTERS: { value: StatusFilter; label: string }[] = [
   { value: "completed", label: "Completed" },
 ];
 
+const SORTS: { value: SortKey; label: string }[] = [
+  { value: "created", label: "Newest first" },
+  { value: "updated", label: "Recently changed" },
+  { value: "due", label: "Due soonest" },
+  { value: "priority", label: "Most important" },
+  { value: "title", label: "Alphabetical (A–Z)" },
+];
+
+const PAGE_SIZE = 20;
+const SEARCH_PAUSE_MS = 300; // search once typing pauses, not on every key
+
 const primary =
   "rounded-md bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-700 disabled:opacity-60";
 const secondary =
   "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-60";
 
-function matches(task: Task, filter: StatusFilter): boolean {
-  return filter === "all" || (filter === "completed") === task.completed;
+type View = { status: StatusFilter; q: string; tags: string[]; sort: SortKey; page: number };
+
+function matches(task: Task, status: StatusFilter): boolean {
+  return status === "all" || (status === "completed") === task.completed;
 }
 
 /** What to tell the person; nothing when the page is already leaving for the login page. */
@@ -37,40 +65,63 @@ function describe(error: unknown): string | null {
   return "Something went wrong. Try again.";
 }
 
+function typingIn(target: EventTarget | null): boolean {
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))
+  );
+}
+
 export function TaskBoard({ userId, userName }: { userId: string; userName: string }) {
   const router = useRouter();
   const [tasks, setTasks] = useState<Task[]>([]);
   const [total, setTotal] = useState(0);
+  const [tagCounts, setTagCounts] = useState<TagCount[]>([]);
   const [loading, setLoading] = useState(true);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const [title, setTitle] = useState("");
   const [description, setDescription] = useState("");
+  const [extras, setExtras] = useState<Extras>(NO_EXTRAS);
   const [creating, setCreating] = useState(false);
 
   const [editingId, setEditingId] = useState<number | null>(null);
   const [editTitle, setEditTitle] = useState("");
   const [editDescription, setEditDescription] = useState("");
+  const [editExtras, setEditExtras] = useState<Extras>(NO_EXTRAS);
   const [busyId, setBusyId] = useState<number | null>(null);
   const [confirmingId, setConfirmingId] = useState<number | null>(null);
+  const [confirmingClear, setConfirmingClear] = useState(false);
   // An edit that lost a race: the newer version, shown beside the person's own text.
   const [conflict, setConflict] = useState<Task | null>(null);
 
-  // A change of filter, or "Try again", asks for the list anew.
-  const [query, setQuery] = useState<{ filter: StatusFilter; attempt: number }>({
-    filter: "all",
-    attempt: 0,
-  });
-  const filter = query.filter;
+  const [search, setSearch] = useState("");
+  // What is listed; any change (or "Try again", or a change that moves tasks between pages)
+  // asks for the list anew.
+  const [view, setView] = useState<View>({ status: "all", q: "", tags: [], sort: "created", page: 0 });
+  const [attempt, setAttempt] = useState(0);
+  const titleInput = useRef<HTMLInputElement>(null);
+  const searchInput = useRef<HTMLInputElement>(null);
+  const sortId = useId();
 
   useEffect(() => {
-    let current = true; // an answer for a filter no longer shown is dropped
-    api.list(userId, { status: query.filter }).then(
-      (page) => {
+    let current = true; // an answer for a view no longer shown is dropped
+    const options: ListOptions = {
+      status: view.status,
+      q: view.q || undefined,
+      tags: view.tags,
+      sort: view.sort,
+      limit: PAGE_SIZE,
+      offset: view.page * PAGE_SIZE,
+    };
+    Promise.all([api.list(userId, options), api.tags(userId)]).then(
+      ([page, counts]) => {
         if (!current) return;
         setTasks(page.tasks);
         setTotal(page.total);
+        setTagCounts(counts);
         setLoadError(null);
         setLoading(false);
       },
@@ -83,16 +134,49 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
     return () => {
       current = false;
     };
-  }, [userId, query]);
+  }, [userId, view, attempt]);
 
-  function show(next: StatusFilter) {
+  // Search once typing pauses.
+  useEffect(() => {
+    const wait = setTimeout(() => {
+      setView((previous) => (previous.q === search.trim() ? previous : { ...previous, q: search.trim(), page: 0 }));
+    }, SEARCH_PAUSE_MS);
+    return () => clearTimeout(wait);
+  }, [search]);
+
+  // Keyboard shortcuts: n for a new task, / to search (not while typing somewhere).
+  useEffect(() => {
+    function onKey(event: KeyboardEvent) {
+      if (event.ctrlKey || event.metaKey || event.altKey || typingIn(event.target)) return;
+      if (event.key === "n") {
+        event.preventDefault();
+        titleInput.current?.focus();
+      } else if (event.key === "/") {
+        event.preventDefault();
+        searchInput.current?.focus();
+      }
+    }
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  function change(next: Partial<View>) {
     setLoading(true);
-    setQuery((previous) => ({ filter: next, attempt: previous.attempt + 1 }));
+    setView((previous) => ({ ...previous, page: 0, ...next }));
+  }
+
+  function reload() {
+    setAttempt((count) => count + 1);
+  }
+
+  function pickTag(tag: string) {
+    if (!view.tags.includes(tag)) change({ tags: [...view.tags, tag] });
   }
 
   /** Runs an action; on failure the message is shown and whatever was typed stays. */
-  async function attempt(action: () => Promise<void>): Promise<boolean> {
+  async function attemptAction(action: () => Promise<void>): Promise<boolean> {
     setActionError(null);
+    setNotice(null);
     try {
       await action();
       return true;
@@ -106,34 +190,38 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
     event.preventDefault();
     if (!title.trim()) return;
     setCreating(true);
-    const done = await attempt(async () => {
-      const task = await api.create(userId, {
+    const done = await attemptAction(async () => {
+      await api.create(userId, {
         title: title.trim(),
         description: description.trim() || null,
+        priority: extras.priority,
+        tags: parseTags(extras.tags),
+        due_at: fromLocalInput(extras.due),
       });
-      if (matches(task, filter)) setTasks((current) => [task, ...current]);
-      setTotal((count) => count + (matches(task, filter) ? 1 : 0));
+      reload(); // where it lands depends on the sort, the filters and the page
     });
     if (done) {
       setTitle("");
       setDescription("");
+      setExtras(NO_EXTRAS);
     }
     setCreating(false);
   }
 
   function replace(updated: Task) {
     setTasks((current) =>
-      matches(updated, filter)
+      matches(updated, view.status)
         ? current.map((task) => (task.id === updated.id ? updated : task))
         : current.filter((task) => task.id !== updated.id),
     );
-    if (!matches(updated, filter)) setTotal((count) => count - 1);
+    if (!matches(updated, view.status)) setTotal((count) => count - 1);
   }
 
   function startEditing(task: Task) {
     setEditingId(task.id);
     setEditTitle(task.title);
     setEditDescription(task.description ?? "");
+    setEditExtras(extrasOf(task));
     setConfirmingId(null);
     setConflict(null);
   }
@@ -149,14 +237,18 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
     event.preventDefault();
     setBusyId(task.id);
     let conflicted = false;
-    const done = await attempt(async () => {
+    const done = await attemptAction(async () => {
       try {
         replace(
           await api.update(userId, conflict ?? task, {
             title: editTitle.trim(),
             description: editDescription.trim() || null,
+            priority: editExtras.priority,
+            tags: parseTags(editExtras.tags),
+            due_at: fromLocalInput(editExtras.due),
           }),
         );
+        setTagCounts(await api.tags(userId));
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
         replace(error.current);
@@ -170,13 +262,13 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
 
   async function toggle(task: Task) {
     setBusyId(task.id);
-    await attempt(async () => replace(await api.setCompleted(userId, task.id, !task.completed)));
+    await attemptAction(async () => replace(await api.setCompleted(userId, task.id, !task.completed)));
     setBusyId(null);
   }
 
   async function remove(task: Task) {
     setBusyId(task.id);
-    const done = await attempt(async () => {
+    const done = await attemptAction(async () => {
       try {
         await api.remove(userId, task);
       } catch (error) {
@@ -184,11 +276,19 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
         replace(error.current); // show what it has become; the person may still delete it
         throw new ApiError(412, "This task was changed elsewhere. Check it, then delete it again if you still want to.");
       }
-      setTasks((current) => current.filter((item) => item.id !== task.id));
-      setTotal((count) => count - 1);
+      reload();
     });
     if (done) setConfirmingId(null);
     setBusyId(null);
+  }
+
+  async function clearCompleted() {
+    const done = await attemptAction(async () => {
+      const deleted = await api.clearCompleted(userId);
+      setNotice(deleted === 1 ? "Cleared 1 completed task." : `Cleared ${deleted} completed tasks.`);
+      reload();
+    });
+    if (done) setConfirmingClear(false);
   }
 
   async function signOut() {
@@ -197,6 +297,10 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
     router.replace("/login");
     router.refresh();
   }
+
+  const filtered = view.q !== "" || view.tags.length > 0;
+  const first = view.page * PAGE_SIZE;
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
 
   return (
     <main className="mx-auto max-w-2xl px-4 py-8 sm:px-6">
@@ -212,6 +316,7 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
 
       <form onSubmit={create} className="mb-6 space-y-3 rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
         <TextField
+          ref={titleInput}
           label="New task"
           name="title"
           placeholder="What needs doing?"
@@ -228,30 +333,122 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
           value={description}
           onValue={setDescription}
         />
-        <button type="submit" className={primary} disabled={creating || !title.trim()}>
-          {creating ? "Adding…" : "Add task"}
-        </button>
+        <ExtraFields value={extras} onChange={setExtras} />
+        <div className="flex flex-wrap items-center justify-between gap-2">
+          <button type="submit" className={primary} disabled={creating || !title.trim()}>
+            {creating ? "Adding…" : "Add task"}
+          </button>
+          <p className="text-xs text-slate-500">
+            Shortcuts: <kbd className="rounded border px-1">n</kbd> new task,{" "}
+            <kbd className="rounded border px-1">/</kbd> search
+          </p>
+        </div>
       </form>
 
       {actionError && <Notice kind="error">{actionError}</Notice>}
+      {notice && <Notice kind="info">{notice}</Notice>}
 
-      <nav aria-label="Filter tasks" className="mb-4 flex gap-2">
-        {FILTERS.map(({ value, label }) => (
-          <button
-            key={value}
-            type="button"
-            aria-pressed={filter === value}
-            onClick={() => show(value)}
-            className={`rounded-full px-3 py-1 text-sm font-medium ring-1 ${
-              filter === value
-                ? "bg-indigo-600 text-white ring-indigo-600"
-                : "bg-white text-slate-700 ring-slate-300 hover:bg-slate-100"
-            }`}
-          >
-            {label}
-          </button>
-        ))}
-      </nav>
+      <section aria-label="Find tasks" className="mb-4 space-y-3">
+        <div className="grid gap-3 sm:grid-cols-[1fr_auto]">
+          <label className="block">
+            <span className="text-sm font-medium">Search</span>
+            <input
+              ref={searchInput}
+              type="search"
+              name="search"
+              className={inputClass}
+              placeholder="Words in a title or details"
+              value={search}
+              onChange={(event) => setSearch(event.target.value)}
+            />
+          </label>
+          <div>
+            {/* Labelled by id, not by wrapping: the options' text would join the label's. */}
+            <label htmlFor={sortId} className="text-sm font-medium">
+              Sort by
+            </label>
+            <select
+              id={sortId}
+              name="sort"
+              className={inputClass}
+              value={view.sort}
+              onChange={(event) => change({ sort: event.target.value as SortKey })}
+            >
+              {SORTS.map(({ value, label }) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+
+        <nav aria-label="Filter tasks" className="flex flex-wrap items-center gap-2">
+          {FILTERS.map(({ value, label }) => (
+            <button
+              key={value}
+              type="button"
+              aria-pressed={view.status === value}
+              onClick={() => change({ status: value })}
+              className={`rounded-full px-3 py-1 text-sm font-medium ring-1 ${
+                view.status === value
+                  ? "bg-indigo-600 text-white ring-indigo-600"
+                  : "bg-white text-slate-700 ring-slate-300 hover:bg-slate-100"
+              }`}
+            >
+              {label}
+            </button>
+          ))}
+          {view.tags.map((tag) => (
+            <button
+              key={tag}
+              type="button"
+              onClick={() => change({ tags: view.tags.filter((other) => other !== tag) })}
+              aria-label={`Stop filtering by ${tag}`}
+              className="rounded-full bg-indigo-100 px-3 py-1 text-sm text-indigo-900 ring-1 ring-indigo-300"
+            >
+              #{tag} ✕
+            </button>
+          ))}
+          <span className="ml-auto">
+            {confirmingClear ? (
+              <span role="group" aria-label="Confirm clearing" className="flex items-center gap-2">
+                <span className="text-sm">Delete every completed task?</span>
+                <button
+                  type="button"
+                  className="rounded-md bg-red-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-700"
+                  onClick={() => void clearCompleted()}
+                >
+                  Yes, clear them
+                </button>
+                <button type="button" className={secondary} onClick={() => setConfirmingClear(false)}>
+                  Cancel
+                </button>
+              </span>
+            ) : (
+              <button type="button" className={secondary} onClick={() => setConfirmingClear(true)}>
+                Clear completed
+              </button>
+            )}
+          </span>
+        </nav>
+
+        {tagCounts.length > 0 && (
+          <p className="flex flex-wrap items-center gap-1 text-sm text-slate-600">
+            <span>Your tags:</span>
+            {tagCounts.map(({ tag, count }) => (
+              <button
+                key={tag}
+                type="button"
+                onClick={() => pickTag(tag)}
+                className="rounded-full bg-white px-2 py-0.5 text-xs ring-1 ring-slate-300 hover:bg-slate-100"
+              >
+                #{tag} <span className="text-slate-500">{count}</span>
+              </button>
+            ))}
+          </p>
+        )}
+      </section>
 
       {loading ? (
         <p role="status" className="text-slate-600">
@@ -260,15 +457,17 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
       ) : loadError ? (
         <Notice kind="error" className="">
           <p>{loadError}</p>
-          <button type="button" className={`${secondary} mt-2`} onClick={() => show(filter)}>
+          <button type="button" className={`${secondary} mt-2`} onClick={reload}>
             Try again
           </button>
         </Notice>
       ) : tasks.length === 0 ? (
         <p className="rounded-lg bg-white p-6 text-center text-slate-600 ring-1 ring-slate-200">
-          {filter === "all"
-            ? "No tasks yet. Add your first one above."
-            : `No ${filter} tasks.`}
+          {filtered
+            ? "No tasks match."
+            : view.status === "all"
+              ? "No tasks yet. Add your first one above."
+              : `No ${view.status} tasks.`}
         </p>
       ) : (
         <>
@@ -277,7 +476,8 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
               <li
                 key={task.id}
                 data-testid="task"
-                className="rounded-lg bg-white p-3 shadow-sm ring-1 ring-slate-200"
+                data-overdue={isOverdue(task) || undefined}
+                className={`rounded-lg bg-white p-3 shadow-sm ring-1 ${isOverdue(task) ? "ring-red-300" : "ring-slate-200"}`}
               >
                 {editingId === task.id ? (
                   <form onSubmit={(event) => saveEdit(event, task)} className="space-y-2">
@@ -313,6 +513,7 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
                       value={editDescription}
                       onValue={setEditDescription}
                     />
+                    <ExtraFields small value={editExtras} onChange={setEditExtras} />
                     <div className="flex gap-2">
                       <button type="submit" className={primary} disabled={busyId === task.id || !editTitle.trim()}>
                         {conflict ? "Save mine over it" : "Save"}
@@ -333,17 +534,22 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
                       aria-label={`Done: ${task.title}`}
                     />
                     <div className="min-w-0 flex-1">
-                      <p
-                        data-testid="task-title"
-                        className={`break-words font-medium ${task.completed ? "text-slate-500 line-through" : ""}`}
-                      >
-                        {task.title}
+                      <p className="flex flex-wrap items-center gap-2">
+                        <span
+                          data-testid="task-title"
+                          className={`break-words font-medium ${task.completed ? "text-slate-500 line-through" : ""}`}
+                        >
+                          {task.title}
+                        </span>
+                        {task.priority !== "medium" && <PriorityBadge priority={task.priority} />}
                       </p>
                       {task.description && (
                         <p className="whitespace-pre-line break-words text-sm text-slate-600">
                           {task.description}
                         </p>
                       )}
+                      <DueLabel task={task} />
+                      <TagChips tags={task.tags} onPick={pickTag} />
                       {confirmingId === task.id && (
                         <div role="group" aria-label="Confirm delete" className="mt-2 flex flex-wrap items-center gap-2">
                           <span className="text-sm">Delete this task?</span>
@@ -384,9 +590,36 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
               </li>
             ))}
           </ul>
-          <p className="mt-3 text-sm text-slate-600" aria-live="polite">
-            Showing {tasks.length} of {total}
-          </p>
+          <nav aria-label="Pages" className="mt-3 flex flex-wrap items-center justify-between gap-2">
+            <p className="text-sm text-slate-600" aria-live="polite">
+              {total > PAGE_SIZE
+                ? `Showing ${first + 1}–${first + tasks.length} of ${total}`
+                : `Showing ${tasks.length} of ${total}`}
+            </p>
+            {pages > 1 && (
+              <span className="flex items-center gap-2">
+                <button
+                  type="button"
+                  className={secondary}
+                  disabled={view.page === 0}
+                  onClick={() => setView((previous) => ({ ...previous, page: previous.page - 1 }))}
+                >
+                  Previous
+                </button>
+                <span className="text-sm">
+                  Page {view.page + 1} of {pages}
+                </span>
+                <button
+                  type="button"
+                  className={secondary}
+                  disabled={view.page + 1 >= pages}
+                  onClick={() => setView((previous) => ({ ...previous, page: previous.page + 1 }))}
+                >
+                  Next
+                </button>
+              </span>
+            )}
+          </nav>
         </>
       )}
     </main>

@@ -1,4 +1,4 @@
-import type { InputHTMLAttributes, ReactNode, TextareaHTMLAttributes } from "react";
+import type { InputHTMLAttributes, ReactNode, Ref, TextareaHTMLAttributes } from "react";
 
 export const inputClass =
   "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base shadow-sm focus:border-indigo-500";
@@ -26,7 +26,13 @@ export function Notice({
   );
 }
 
-type Common = { label: string; onValue: (value: string) => void; small?: boolean; hint?: ReactNode };
+type Common = {
+  label: string;
+  onValue: (value: string) => void;
+  small?: boolean;
+  hint?: ReactNode;
+  ref?: Ref<HTMLInputElement>;
+};
 
 /** A labelled text input (or textarea, with `rows`): the label names it for screen readers. */
 export function TextField({
@@ -35,6 +41,7 @@ export function TextField({
   small = false,
   hint,
   rows,
+  ref,
   ...props
 }: Common &
   Omit<InputHTMLAttributes<HTMLInputElement>, "onChange"> &
@@ -53,7 +60,7 @@ export function TextField({
           onChange={(event) => onValue(event.target.value)}
         />
       ) : (
-        <input className={inputClass} {...props} onChange={(event) => onValue(event.target.value)} />
+        <input ref={ref} className={inputClass} {...props} onChange={(event) => onValue(event.target.value)} />
       )}
       {hint}
     </label>

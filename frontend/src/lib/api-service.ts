@@ -14,14 +14,37 @@ export type Task = {
   title: string;
   description: string | null;
   completed: boolean;
+  priority: Priority;
+  tags: string[];
+  /** ISO 8601 in UTC, or null. */
+  due_at: string | null;
   created_at: string;
   updated_at: string;
   /** Grows by one with every change; sent back as If-Match so a change never overwrites a newer one. */
   version: number;
 };
 
-export type TaskInput = { title: string; description?: string | null; completed?: boolean };
+export type Priority = "low" | "medium" | "high";
+export type TaskInput = {
+  title: string;
+  description?: string | null;
+  completed?: boolean;
+  priority?: Priority;
+  tags?: string[];
+  due_at?: string | null;
+};
 export type StatusFilter = "all" | "pending" | "completed";
+export type SortKey = "created" | "updated" | "due" | "priority" | "title";
+export type ListOptions = {
+  status?: StatusFilter;
+  q?: string;
+  tags?: string[];
+  sort?: SortKey;
+  overdue?: boolean;
+  limit?: number;
+  offset?: number;
+};
+export type TagCount = { tag: string; count: number };
 
 /** An answer the person should see, with the API's own `detail` when it gave one. */
 export class ApiError extends Error {
@@ -188,18 +211,30 @@ function tasksPath(userId: string, suffix = ""): string {
 }
 
 export const api = {
-  async list(
-    userId: string,
-    options: { status?: StatusFilter; limit?: number; offset?: number } = {},
-  ): Promise<{ tasks: Task[]; total: number }> {
+  async list(userId: string, options: ListOptions = {}): Promise<{ tasks: Task[]; total: number }> {
     const query = new URLSearchParams({
       status: options.status ?? "all",
+      sort: options.sort ?? "created",
       limit: String(options.limit ?? 100),
       offset: String(options.offset ?? 0),
     });
+    if (options.q) query.set("q", options.q);
+    if (options.overdue) query.set("overdue", "true");
+    for (const tag of options.tags ?? []) query.append("tag", tag);
     const response = await request(`${tasksPath(userId)}?${query}`);
     const tasks = (await response.json()) as Task[];
     return { tasks, total: Number(response.headers.get("X-Total-Count") ?? tasks.length) };
+  },
+
+  async tags(userId: string): Promise<TagCount[]> {
+    const response = await request(`/api/${encodeURIComponent(userId)}/tags`);
+    return (await response.json()) as TagCount[];
+  },
+
+  /** Delete every completed task; how many went. */
+  async clearCompleted(userId: string): Promise<number> {
+    const response = await request(`${tasksPath(userId)}?status=completed`, { method: "DELETE" });
+    return ((await response.json()) as { deleted: number }).deleted;
   },
 
   /**

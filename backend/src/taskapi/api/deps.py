@@ -9,7 +9,6 @@ body is read, and a request for a task that is not the caller's gets 404 whateve
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Annotated, Any, Generic, NoReturn, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Path, Request, status
@@ -25,7 +24,7 @@ from taskapi.auth.verifier import (
     Principal,
     VerificationUnavailable,
 )
-from taskapi.db import Connection, PostgresDatabase, SQLiteDatabase
+from taskapi.db import PostgresDatabase, SQLiteDatabase
 from taskapi.models import MAX_VERSION
 from taskapi.observability import request_id_var, user_hash
 from taskapi.tasks import TaskRow
@@ -98,15 +97,6 @@ async def path_owner(
 OwnerId = Annotated[str, Depends(path_owner)]
 
 
-async def get_connection(request: Request) -> AsyncIterator[Connection]:
-    # Autocommit: each statement in taskapi.tasks is a transaction of its own.
-    async with request.app.state.database.connect() as connection:
-        yield connection
-
-
-ConnectionDep = Annotated[Connection, Depends(get_connection)]
-
-
 def get_database(request: Request) -> PostgresDatabase | SQLiteDatabase:
     database: PostgresDatabase | SQLiteDatabase = request.app.state.database
     return database
@@ -153,10 +143,13 @@ def task_not_found() -> HTTPException:
 
 async def owned_task(
     owner: OwnerId,
-    connection: ConnectionDep,
+    database: DatabaseDep,
     task_id: Annotated[int, Path(description="The task's id")],
 ) -> TaskRow:
-    task = await tasks.get(connection, owner, task_id)
+    # Its own short-lived connection: a request holds at most one at a time (the write that
+    # follows may need a transaction, which takes a connection of its own).
+    async with database.connect() as connection:
+        task = await tasks.get(connection, owner, task_id)
     if task is None:
         raise task_not_found()
     return task

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 from pydantic.json_schema import SkipJsonSchema
 
 from taskapi import errors, idempotency, tasks
 from taskapi.api.deps import (
-    ConnectionDep,
     DatabaseDep,
     IfMatch,
     JsonBody,
@@ -26,7 +26,13 @@ from taskapi.api.deps import (
     task_not_found,
 )
 from taskapi.models import (
+    TAGS_MAX,
+    Cleared,
     CompletionUpdate,
+    DueTime,
+    Priority,
+    SearchText,
+    Tag,
     TaskCreate,
     TaskJSON,
     TaskPatch,
@@ -98,16 +104,82 @@ def list_response(rows: Sequence[TaskRow], total: int) -> Response:
     return Response(body, media_type="application/json", headers={"X-Total-Count": str(total)})
 
 
-@router.get("", response_model=list[TaskPublic], summary="List tasks, newest first")
+@router.get(
+    "",
+    response_model=list[TaskPublic],
+    summary="List tasks: filter, search, sort, page",
+    description="Filters combine: a task must pass all of them. `X-Total-Count` gives how many "
+    "pass, across all pages. Equal sort keys are ordered by id, so pages never overlap.",
+)
 async def list_tasks(
     owner: OwnerId,
-    connection: ConnectionDep,
+    database: DatabaseDep,
     status_filter: Annotated[StatusFilter, Query(alias="status")] = StatusFilter.all,
+    priority: Annotated[
+        list[Priority] | SkipJsonSchema[None],
+        Query(description="Any of these priorities (repeatable)"),
+    ] = None,
+    tag: Annotated[
+        list[Tag] | SkipJsonSchema[None],
+        Query(max_length=TAGS_MAX, description="Carries every one of these tags (repeatable)"),
+    ] = None,
+    q: Annotated[
+        SearchText | SkipJsonSchema[None],
+        Query(description="Appears in the title or the description, ignoring case"),
+    ] = None,
+    due_before: Annotated[DueTime | SkipJsonSchema[None], Query()] = None,
+    due_after: Annotated[DueTime | SkipJsonSchema[None], Query()] = None,
+    overdue: Annotated[bool, Query(description="Due in the past and not completed")] = False,
+    sort: tasks.SortKey = "created",
+    order: Annotated[
+        tasks.Order | SkipJsonSchema[None],
+        Query(description="Default: newest, soonest due, most important first; titles A-Z"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
-    rows, total = await tasks.list_page(connection, owner, status_filter, limit, offset)
+    if due_before and due_after and due_after >= due_before:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", "due_after"),
+                    "msg": "due_after must be earlier than due_before",
+                }
+            ]
+        )
+    query = tasks.ListQuery(
+        status=status_filter,
+        priorities=tuple(priority or ()),
+        tags=tuple(dict.fromkeys(tag or ())),
+        text=q,
+        due_before=due_before,
+        due_after=due_after,
+        overdue=overdue,
+        sort=sort,
+        order=order,
+        limit=limit,
+        offset=offset,
+    )
+    async with database.connect() as connection:
+        rows, total = await tasks.list_page(connection, owner, query)
     return list_response(rows, total)
+
+
+@router.delete(
+    "",
+    response_model=Cleared,
+    summary="Clear completed tasks",
+    description="Deletes every completed task and says how many. `status=completed` is "
+    "required, so that no request can clear a whole list by accident.",
+)
+async def clear_completed(
+    owner: OwnerId,
+    database: DatabaseDep,
+    status_filter: Annotated[Literal["completed"], Query(alias="status")],
+) -> Cleared:
+    async with database.connect() as connection:
+        return Cleared(deleted=await tasks.clear_completed(connection, owner))
 
 
 @router.post(
@@ -139,7 +211,7 @@ async def create_task(
     ] = None,
 ) -> Response:
     if idempotency_key is None:
-        async with database.connect() as connection:
+        async with database.transaction() as connection:  # the task and its tags
             return task_response(await tasks.create(connection, owner, body), 201)
     try:
         outcome = await idempotency.create_once(database, owner, idempotency_key, body)
@@ -169,13 +241,15 @@ async def get_task(task: OwnedTask) -> Response:
 )
 async def replace_task(
     task: OwnedTask,
-    connection: ConnectionDep,
+    database: DatabaseDep,
     expected: IfMatch,
     body: Annotated[TaskReplace, Depends(replace_body)],
 ) -> Response:
-    return task_response(
-        await tasks.change(connection, task["user_id"], task["id"], body.model_dump(), expected)
-    )
+    async with database.transaction() as connection:  # the task and its tags
+        changed = await tasks.change(
+            connection, task["user_id"], task["id"], body.model_dump(), expected
+        )
+    return task_response(changed)
 
 
 @router.patch(
@@ -187,14 +261,16 @@ async def replace_task(
 )
 async def patch_task(
     task: OwnedTask,
-    connection: ConnectionDep,
+    database: DatabaseDep,
     expected: IfMatch,
     body: Annotated[TaskPatch, Depends(patch_body)],
 ) -> Response:
     changes = body.model_dump(exclude_unset=True)
-    return task_response(
-        await tasks.change(connection, task["user_id"], task["id"], changes, expected)
-    )
+    # Tags live in two tables: changing them takes a transaction; anything else one statement.
+    connect = database.transaction if "tags" in changes else database.connect
+    async with connect() as connection:
+        changed = await tasks.change(connection, task["user_id"], task["id"], changes, expected)
+    return task_response(changed)
 
 
 @router.delete(
@@ -204,8 +280,10 @@ async def patch_task(
     responses=TASK_ANSWERS | GUARD_ANSWERS,
     summary="Delete a task",
 )
-async def delete_task(task: OwnedTask, connection: ConnectionDep, expected: IfMatch) -> Response:
-    if not await tasks.remove(connection, task["user_id"], task["id"], expected):
+async def delete_task(task: OwnedTask, database: DatabaseDep, expected: IfMatch) -> Response:
+    async with database.connect() as connection:
+        removed = await tasks.remove(connection, task["user_id"], task["id"], expected)
+    if not removed:
         raise task_not_found()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -219,11 +297,13 @@ async def delete_task(task: OwnedTask, connection: ConnectionDep, expected: IfMa
 )
 async def complete_task(
     task: OwnedTask,
-    connection: ConnectionDep,
+    database: DatabaseDep,
     expected: IfMatch,
     body: Annotated[CompletionUpdate | None, Depends(completion_body)],
 ) -> Response:
     completed = body.completed if body else None
-    return task_response(
-        await tasks.set_completed(connection, task["user_id"], task["id"], completed, expected)
-    )
+    async with database.connect() as connection:
+        changed = await tasks.set_completed(
+            connection, task["user_id"], task["id"], completed, expected
+        )
+    return task_response(changed)

@@ -1,0 +1,253 @@
+"""Priority, tags, due dates; filtering, searching, sorting and paging; tags with counts; clearing
+completed tasks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.test_tasks import bearer, create
+
+pytestmark = pytest.mark.anyio
+
+URL = "/api/alice/tasks"
+NOW = datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+async def titles(client: httpx.AsyncClient, query: str = "", sub: str = "alice") -> list[str]:
+    response = await client.get(f"/api/{sub}/tasks?{query}", headers=bearer(sub))
+    assert response.status_code == 200, response.text
+    listed = [task["title"] for task in response.json()]
+    assert int(response.headers["X-Total-Count"]) >= len(listed)
+    return listed
+
+
+async def total(client: httpx.AsyncClient, query: str = "") -> int:
+    response = await client.get(f"{URL}?{query}", headers=bearer())
+    return int(response.headers["X-Total-Count"])
+
+
+async def test_new_fields_have_defaults(client: httpx.AsyncClient) -> None:
+    task = await create(client, "plain")
+    assert (task["priority"], task["tags"], task["due_at"]) == ("medium", [], None)
+
+
+async def test_tags_are_trimmed_lower_cased_and_distinct(client: httpx.AsyncClient) -> None:
+    task = await create(client, "a", tags=[" Work", "work ", "HOME", "Home Office"])
+    assert task["tags"] == ["work", "home", "home office"]
+
+
+async def test_due_at_is_kept_as_the_same_instant_in_utc(client: httpx.AsyncClient) -> None:
+    task = await create(client, "a", due_at="2026-12-01T17:30:00+02:00", priority="high")
+    assert task["due_at"] == "2026-12-01T15:30:00Z"
+    assert task["priority"] == "high"
+
+
+@pytest.mark.parametrize(
+    ("fields", "where"),
+    [
+        ({"priority": "urgent"}, "priority"),
+        ({"priority": None}, "priority"),
+        ({"tags": [f"t{n}" for n in range(11)]}, "tags"),
+        ({"tags": ["x" * 31]}, "tags"),
+        ({"tags": ["   "]}, "tags"),
+        ({"tags": "work"}, "tags"),
+        ({"due_at": "2026-12-01T17:00:00"}, "due_at"),  # no time zone: ambiguous
+        ({"due_at": 1767225600}, "due_at"),
+        ({"due_at": "tomorrow"}, "due_at"),
+        ({"due_at": "0001-01-01T00:00:00+01:00"}, "due_at"),
+    ],
+)
+async def test_bad_new_fields_are_422_naming_the_field(
+    client: httpx.AsyncClient, fields: dict[str, Any], where: str
+) -> None:
+    response = await client.post(URL, json={"title": "a", **fields}, headers=bearer())
+    assert response.status_code == 422
+    assert where in response.json()["detail"][0]["loc"]
+    assert await total(client) == 0
+
+
+async def test_patch_replaces_tags_and_clears_a_due_date(client: httpx.AsyncClient) -> None:
+    task = await create(client, "a", tags=["one", "two"], due_at=iso(NOW))
+    task_url = f"{URL}/{task['id']}"
+    patched = await client.patch(
+        task_url, json={"tags": ["three"], "due_at": None}, headers=bearer()
+    )
+    assert (patched.json()["tags"], patched.json()["due_at"]) == (["three"], None)
+    assert await titles(client, "tag=one") == []
+    assert await titles(client, "tag=three") == ["a"]
+    kept = await client.patch(task_url, json={"title": "b"}, headers=bearer())
+    assert kept.json()["tags"] == ["three"]  # PATCH leaves what it was not sent
+
+
+async def test_put_without_tags_clears_them(client: httpx.AsyncClient) -> None:
+    task = await create(client, "a", tags=["one"], priority="high")
+    replaced = await client.put(f"{URL}/{task['id']}", json={"title": "a"}, headers=bearer())
+    assert (replaced.json()["tags"], replaced.json()["priority"]) == ([], "medium")
+    assert await titles(client, "tag=one") == []
+
+
+async def test_filters_combine(client: httpx.AsyncClient) -> None:
+    await create(
+        client,
+        "Pay rent",
+        priority="high",
+        tags=["home", "money"],
+        due_at=iso(NOW - timedelta(days=1)),
+    )
+    await create(
+        client, "File taxes", priority="high", tags=["money"], due_at=iso(NOW + timedelta(days=10))
+    )
+    await create(client, "Water plants", priority="low", tags=["home"], description="the FERNS too")
+    done = await create(client, "Old bill", tags=["money"], due_at=iso(NOW - timedelta(days=5)))
+    await client.patch(f"{URL}/{done['id']}/complete", headers=bearer())
+
+    assert await titles(
+        client,
+        "priority=high",
+    ) == ["File taxes", "Pay rent"]
+    assert await titles(client, "priority=high&priority=low") == [
+        "Water plants",
+        "File taxes",
+        "Pay rent",
+    ]
+    assert await titles(client, "tag=money") == ["Old bill", "File taxes", "Pay rent"]
+    assert await titles(client, "tag=money&tag=home") == ["Pay rent"]
+    assert await titles(client, "tag=MONEY&tag=%20home") == ["Pay rent"]  # normalised too
+    assert await titles(client, "tag=nothing") == []
+    assert await titles(client, "q=ferns") == ["Water plants"]  # description, any case
+    assert await titles(client, "q=TAX") == ["File taxes"]
+    assert await titles(client, "overdue=true") == ["Pay rent"]  # not the completed one
+    assert await titles(client, f"due_before={iso(NOW)}".replace("+", "%2B")) == [
+        "Old bill",
+        "Pay rent",
+    ]
+    assert await titles(client, f"due_after={iso(NOW)}".replace("+", "%2B")) == ["File taxes"]
+    assert await titles(client, "status=pending&tag=money") == ["File taxes", "Pay rent"]
+    assert await total(client, "tag=money&priority=high") == 2
+    assert await total(client, "status=completed") == 1
+
+
+async def test_search_takes_percent_and_underscore_literally(client: httpx.AsyncClient) -> None:
+    await create(client, "100% done")
+    await create(client, "1000 done")
+    await create(client, "a_b")
+    await create(client, "axb")
+    assert await titles(client, "q=100%25") == ["100% done"]
+    assert await titles(client, "q=a_b") == ["a_b"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["c", "b", "a"]),
+        ("sort=created&order=asc", ["a", "b", "c"]),
+        ("sort=updated", ["a", "b", "c"]),  # a was changed last
+        ("sort=updated&order=asc", ["c", "b", "a"]),
+        ("sort=priority", ["c", "a", "b"]),
+        ("sort=priority&order=asc", ["b", "a", "c"]),
+        ("sort=due", ["a", "c", "b"]),  # soonest first; no due date last
+        ("sort=due&order=desc", ["c", "a", "b"]),  # no due date still last
+        ("sort=title", ["a", "b", "c"]),  # ignoring case: B sorts as b
+        ("sort=title&order=desc", ["c", "b", "a"]),
+    ],
+)
+async def test_sorting(client: httpx.AsyncClient, query: str, expected: list[str]) -> None:
+    a = await create(client, "a", priority="medium", due_at=iso(NOW + timedelta(days=1)))
+    b = await create(client, "B", priority="low")
+    await create(client, "c", priority="high", due_at=iso(NOW + timedelta(days=2)))
+    await client.patch(f"{URL}/{b['id']}", json={"description": "touched"}, headers=bearer())
+    await client.patch(f"{URL}/{a['id']}", json={"description": "touched last"}, headers=bearer())
+    listed = [title.lower() for title in await titles(client, query)]
+    assert listed == expected
+
+
+async def test_equal_keys_keep_one_order_and_pages_never_overlap(client: httpx.AsyncClient) -> None:
+    for n in range(25):
+        await create(client, f"task {n:02d}", priority="high" if n % 2 else "low")
+    seen: list[str] = []
+    for offset in range(0, 25, 7):
+        seen += await titles(client, f"sort=priority&limit=7&offset={offset}")
+    assert len(seen) == len(set(seen)) == 25
+    assert seen == await titles(client, "sort=priority&limit=100")
+    highs = seen[:12]  # the 12 odd-numbered tasks, equal in priority: by id, newest first
+    assert highs == sorted(highs, reverse=True)
+    assert all(int(title.split()[1]) % 2 for title in highs)
+
+
+@pytest.mark.parametrize(
+    ("query", "where"),
+    [
+        ("sort=importance", "sort"),
+        ("order=up", "order"),
+        ("priority=urgent", "priority"),
+        ("due_before=tomorrow", "due_before"),
+        ("due_before=1767225600", "due_before"),
+        ("due_after=2026-12-01T00:00:00", "due_after"),
+        ("due_after=2026-12-02T00:00:00Z&due_before=2026-12-01T00:00:00Z", "due_after"),
+        ("overdue=perhaps", "overdue"),
+        ("q=", "q"),
+        ("q=a%00b", "q"),
+        ("tag=" + "x" * 31, "tag"),
+    ],
+)
+async def test_bad_list_parameters_are_422_naming_the_parameter(
+    client: httpx.AsyncClient, query: str, where: str
+) -> None:
+    response = await client.get(f"{URL}?{query}", headers=bearer())
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][:2] == ["query", where]
+
+
+async def test_tags_are_listed_with_counts_most_used_first(client: httpx.AsyncClient) -> None:
+    await create(client, "a", tags=["work", "urgent"])
+    await create(client, "b", tags=["work"])
+    doomed = await create(client, "c", tags=["home", "work"])
+    await create(client, "theirs", sub="bob", tags=["secret"])
+    listed = await client.get("/api/alice/tags", headers=bearer())
+    assert listed.json() == [
+        {"tag": "work", "count": 3},
+        {"tag": "home", "count": 1},
+        {"tag": "urgent", "count": 1},
+    ]
+    await client.delete(f"{URL}/{doomed['id']}", headers=bearer())
+    after = (await client.get("/api/alice/tags", headers=bearer())).json()
+    assert after == [{"tag": "work", "count": 2}, {"tag": "urgent", "count": 1}]
+    assert (await client.get("/api/bob/tags", headers=bearer())).status_code == 403
+
+
+async def test_clear_completed_deletes_only_completed_and_says_how_many(
+    client: httpx.AsyncClient,
+) -> None:
+    for title in ("a", "b", "c"):
+        task = await create(client, title, tags=["done-soon"])
+        if title != "b":
+            await client.patch(f"{URL}/{task['id']}/complete", headers=bearer())
+    theirs = await create(client, "theirs", sub="bob")
+    await client.patch(f"/api/bob/tasks/{theirs['id']}/complete", headers=bearer("bob"))
+
+    cleared = await client.delete(f"{URL}?status=completed", headers=bearer())
+
+    assert (cleared.status_code, cleared.json()) == (200, {"deleted": 2})
+    assert await titles(client) == ["b"]
+    assert await total(client, "status=completed") == 0
+    assert await titles(client, sub="bob") == ["theirs"]
+    tags = (await client.get("/api/alice/tags", headers=bearer())).json()
+    assert tags == [{"tag": "done-soon", "count": 1}]
+    again = await client.delete(f"{URL}?status=completed", headers=bearer())
+    assert again.json() == {"deleted": 0}
+
+
+@pytest.mark.parametrize("query", ["", "?status=all", "?status=pending"])
+async def test_clearing_needs_status_completed(client: httpx.AsyncClient, query: str) -> None:
+    await create(client, "keep me")
+    response = await client.delete(f"{URL}{query}", headers=bearer())
+    assert response.status_code == 422
+    assert await titles(client) == ["keep me"]

@@ -1,0 +1,152 @@
+import { useId } from "react";
+
+import type { Priority, Task } from "@/lib/api-service";
+import { inputClass } from "@/components/ui";
+
+export const PRIORITIES: { value: Priority; label: string }[] = [
+  { value: "high", label: "High" },
+  { value: "medium", label: "Medium" },
+  { value: "low", label: "Low" },
+];
+
+const BADGE: Record<Priority, string> = {
+  high: "bg-red-100 text-red-800 ring-red-200",
+  medium: "bg-amber-50 text-amber-800 ring-amber-200",
+  low: "bg-slate-100 text-slate-700 ring-slate-200",
+};
+
+export function PriorityBadge({ priority }: { priority: Priority }) {
+  return (
+    <span
+      data-testid="priority"
+      className={`rounded px-1.5 py-0.5 text-xs font-semibold uppercase ring-1 ${BADGE[priority]}`}
+    >
+      {priority}
+    </span>
+  );
+}
+
+/** Tags as buttons: a click filters the list by that tag. */
+export function TagChips({ tags, onPick }: { tags: string[]; onPick: (tag: string) => void }) {
+  if (tags.length === 0) return null;
+  return (
+    <ul aria-label="Tags" className="mt-1 flex flex-wrap gap-1">
+      {tags.map((tag) => (
+        <li key={tag}>
+          <button
+            type="button"
+            onClick={() => onPick(tag)}
+            aria-label={`Show tasks tagged ${tag}`}
+            className="rounded-full bg-indigo-50 px-2 py-0.5 text-xs text-indigo-800 ring-1 ring-indigo-200 hover:bg-indigo-100"
+          >
+            #{tag}
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function isOverdue(task: Task, now = Date.now()): boolean {
+  return !task.completed && task.due_at !== null && Date.parse(task.due_at) < now;
+}
+
+export function DueLabel({ task }: { task: Task }) {
+  if (!task.due_at) return null;
+  const overdue = isOverdue(task);
+  const when = new Date(task.due_at).toLocaleString(undefined, {
+    dateStyle: "medium",
+    timeStyle: "short",
+  });
+  return (
+    <p data-testid="due" className={`text-sm ${overdue ? "font-semibold text-red-700" : "text-slate-600"}`}>
+      {overdue ? `Overdue: was due ${when}` : `Due ${when}`}
+    </p>
+  );
+}
+
+/** `<input type="datetime-local">` speaks local wall-clock time without a zone; the API wants
+ * an instant. These convert between the two in the browser's own time zone. */
+export function toLocalInput(iso: string | null): string {
+  if (!iso) return "";
+  const moment = new Date(iso);
+  const local = new Date(moment.getTime() - moment.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 16);
+}
+
+export function fromLocalInput(value: string): string | null {
+  return value ? new Date(value).toISOString() : null;
+}
+
+/** "Work, home office" → ["work", "home office"]; the server trims, lower-cases and dedupes too. */
+export function parseTags(text: string): string[] {
+  return text
+    .split(",")
+    .map((tag) => tag.trim().toLowerCase())
+    .filter((tag, index, all) => tag && all.indexOf(tag) === index);
+}
+
+export type Extras = { priority: Priority; tags: string; due: string };
+
+export const NO_EXTRAS: Extras = { priority: "medium", tags: "", due: "" };
+
+export function extrasOf(task: Task): Extras {
+  return { priority: task.priority, tags: task.tags.join(", "), due: toLocalInput(task.due_at) };
+}
+
+/** Priority, tags and due date: the same three inputs when creating and when editing. */
+export function ExtraFields({
+  value,
+  onChange,
+  small = false,
+}: {
+  value: Extras;
+  onChange: (next: Extras) => void;
+  small?: boolean;
+}) {
+  const label = small ? "text-sm font-medium" : "font-medium";
+  const priorityId = useId();
+  return (
+    <div className="grid gap-3 sm:grid-cols-3">
+      <div>
+        {/* Labelled by id, not by wrapping: the options' text would join the label's. */}
+        <label htmlFor={priorityId} className={label}>
+          Priority
+        </label>
+        <select
+          id={priorityId}
+          name="priority"
+          className={inputClass}
+          value={value.priority}
+          onChange={(event) => onChange({ ...value, priority: event.target.value as Priority })}
+        >
+          {PRIORITIES.map(({ value: priority, label: text }) => (
+            <option key={priority} value={priority}>
+              {text}
+            </option>
+          ))}
+        </select>
+      </div>
+      <label className="block">
+        <span className={label}>Tags</span>
+        <input
+          name="tags"
+          className={inputClass}
+          placeholder="work, home"
+          value={value.tags}
+          onChange={(event) => onChange({ ...value, tags: event.target.value })}
+        />
+      </label>
+      <label className="block">
+        <span className={label}>Due</span>
+        <input
+          name="due"
+          type="datetime-local"
+          className={inputClass}
+          value={value.due}
+          onChange={(event) => onChange({ ...value, due: event.target.value })}
+        />
+      </label>
+    </div>
+  );
+}
