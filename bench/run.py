@@ -38,7 +38,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 from taskapi.database_url import parse_database_url
 from taskapi.db import create_engine
-from taskapi.models import Task
+from taskapi.models import Task, TaskTag
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -46,6 +46,14 @@ TASKAPI = ROOT / "backend" / ".venv" / "bin" / "taskapi"
 UVICORN = ROOT / "backend" / ".venv" / "bin" / "uvicorn"
 SECRET = secrets.token_urlsafe(32)
 BIG_USER_TASKS = 100_000
+BIG_USER_QUERIES = {
+    "first page": "",
+    "tag filter": "tag=t7",
+    "two tags": "tag=t7&tag=home",
+    "search": "q=4242",
+    "sort by due": "sort=due",
+    "high and overdue": "priority=high&overdue=true",
+}
 
 
 @dataclass
@@ -185,6 +193,23 @@ def bare_server(body: Path) -> Iterator[str]:
         process.wait(timeout=20)
 
 
+def task_row(user: str, n: int, start: datetime) -> dict[str, object]:
+    """The n-th seeded task: a third of each priority, a due date on every other one, one of
+    20 tags on each and "home" on every seventh, so that the filters have something to find."""
+    tags = [f"t{n % 20}", *(["home"] if n % 7 == 0 else [])]
+    return {
+        "user_id": user,
+        "title": f"Task {n} of {user}",
+        "description": "Something to remember, in a sentence or two.",
+        "completed": n % 3 == 0,
+        "priority": ("low", "medium", "high")[n % 3],
+        "tags": tags,
+        "due_at": start + timedelta(days=n % 60) if n % 2 == 0 else None,
+        "created_at": start + timedelta(seconds=n),
+        "updated_at": start + timedelta(seconds=n),
+    }
+
+
 async def seed(database_url: str) -> dict[str, list[int]]:
     """50 tasks for `bench`, 100 for `small`, 100,000 for `big`, inserted directly (fast)."""
     engine = create_engine(parse_database_url(database_url))
@@ -195,17 +220,20 @@ async def seed(database_url: str) -> dict[str, list[int]]:
             for user, count in (("bench", 50), ("small", 100), ("big", BIG_USER_TASKS)):
                 for offset in range(0, count, 5_000):
                     rows = [
-                        {
-                            "user_id": user,
-                            "title": f"Task {n} of {user}",
-                            "description": "Something to remember, in a sentence or two.",
-                            "completed": n % 3 == 0,
-                            "created_at": start + timedelta(seconds=n),
-                            "updated_at": start + timedelta(seconds=n),
-                        }
-                        for n in range(offset, min(count, offset + 5_000))
+                        task_row(user, n, start) for n in range(offset, min(count, offset + 5_000))
                     ]
-                    await connection.execute(insert(Task.__table__), rows)  # type: ignore[arg-type]
+                    result = await connection.execute(
+                        insert(Task.__table__).returning(
+                            Task.__table__.c.id, Task.__table__.c.tags
+                        ),  # type: ignore[attr-defined]
+                        rows,
+                    )
+                    tag_rows = [
+                        {"task_id": task_id, "user_id": user, "tag": tag}
+                        for task_id, tags in result.all()
+                        for tag in tags
+                    ]
+                    await connection.execute(insert(TaskTag.__table__), tag_rows)  # type: ignore[attr-defined]
         async with engine.connect() as connection:
             for user in ("bench",):
                 result = await connection.exec_driver_sql(
@@ -307,6 +335,10 @@ def bench_database(kind: str, seconds: int, connections: int) -> tuple[list[Row]
             extra["first_page_ms_user_with_100"] = round(1000 / small["rps"], 3)
             extra["first_page_ms_user_with_100000"] = round(1000 / big["rps"], 3)
             extra["first_page_ratio_100000_to_100"] = round(small["rps"] / big["rps"], 2)
+
+            # Filtered, searched and sorted lists of the user with 100,000 tasks, under load.
+            for name, query in BIG_USER_QUERIES.items():
+                run(f"100k user: {name}", f"{base}/api/big/tasks?limit=50&{query}", token("big"))
 
             forged = "Bearer " + "A" * (1024 * 1024)
             with httpx.Client(base_url=base) as client:
