@@ -291,6 +291,9 @@ def bench_database(kind: str, seconds: int, connections: int) -> tuple[list[Row]
             )
 
             def run(name: str, url: str, auth: str | None, script: str = "") -> None:
+                # Requests wrk gave up on at the end of the last run may still be queued in the
+                # server: let it drain, so they do not count against this one.
+                time.sleep(2)
                 result = wrk(
                     url, auth=auth, seconds=seconds, connections=connections, script=script
                 )

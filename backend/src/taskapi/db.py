@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import sqlalchemy
 from sqlalchemy import event
-from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.engine import CursorResult, Dialect, Engine, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
@@ -32,6 +32,9 @@ POOL_SIZE = 32  # per process; PostgreSQL allows 100 connections by default
 class Connection(Protocol):
     """What the queries in taskapi.tasks need: each statement its own transaction (autocommit),
     its rows fetched whole."""
+
+    @property
+    def dialect(self) -> Dialect: ...
 
     async def execute(self, statement: Executable, /) -> Result[Any]: ...
 
@@ -98,6 +101,7 @@ class SQLiteDatabase:
             connect_args={**database.connect_args, "check_same_thread": False},
         )
         event.listen(self.engine, "connect", _tune_sqlite)
+        event.listen(self.engine, "connect", _gather_statistics)
         self._autocommit = _InlineConnection(
             self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
@@ -126,6 +130,7 @@ def _fetched(result: CursorResult[Any]) -> Result[Any]:
 class _InlineConnection:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self.dialect = engine.dialect
 
     async def execute(self, statement: Executable, /) -> Result[Any]:
         with self._engine.connect() as connection:
@@ -139,12 +144,26 @@ class _InlineConnection:
 class _InlineTransaction:
     def __init__(self, connection: sqlalchemy.Connection) -> None:
         self._connection = connection
+        self.dialect = connection.dialect
 
     async def execute(self, statement: Executable, /) -> Result[Any]:
         return _fetched(self._connection.execute(statement))
 
     async def scalar(self, statement: Executable, /) -> Any:
         return self._connection.scalar(statement)
+
+
+def _gather_statistics(dbapi_connection: Any, _record: Any) -> None:
+    """Table statistics for SQLite's query planner, once when the server opens the database
+    (PostgreSQL's autovacuum keeps its own). Without them SQLite guessed badly for filtered
+    lists of a user with 100,000 tasks: it read all of them to count 20 search matches (6 ms
+    instead of 0.07) and sorted 50,000 to show 50 overdue ones (23 ms instead of 0.14).
+    `analysis_limit` samples each index, so this stays a few milliseconds however big the
+    database grows."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA analysis_limit=1000")
+    cursor.execute("ANALYZE")
+    cursor.close()
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -251,3 +251,18 @@ async def test_clearing_needs_status_completed(client: httpx.AsyncClient, query:
     response = await client.delete(f"{URL}{query}", headers=bearer())
     assert response.status_code == 422
     assert await titles(client) == ["keep me"]
+
+
+async def test_search_follows_renames_and_deletes_at_any_length(client: httpx.AsyncClient) -> None:
+    task = await create(client, "Quarterly report", description='the "big" one')
+    await create(client, "Other")
+    assert await titles(client, "q=RLY%20R") == ["Quarterly report"]
+    assert await titles(client, 'q="big"') == ["Quarterly report"]  # quotes are literal
+    assert await titles(client, "q=qu") == ["Quarterly report"]  # shorter than a trigram
+    assert await titles(client, "q=e") == ["Other", "Quarterly report"]
+    await client.patch(f"{URL}/{task['id']}", json={"title": "Annual summary"}, headers=bearer())
+    assert await titles(client, "q=quarterly") == []
+    assert await titles(client, "q=ANNUAL") == ["Annual summary"]
+    await client.delete(f"{URL}/{task['id']}", headers=bearer())
+    assert await titles(client, "q=annual") == []
+    assert await titles(client, "q=big") == []
