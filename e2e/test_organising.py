@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from conftest import add_task, new_email, sign_up, task_titles
+from conftest import add_task, new_email, screenshot, sign_up, task_titles
 
 
 def local_input(moment: datetime) -> str:
@@ -48,6 +48,7 @@ def test_a_task_with_priority_tags_and_due_date_is_found_by_tag_and_by_search(
 
     # The tag list counts what carries each tag.
     expect(page.get_by_role("button", name="#travel 1")).to_be_visible()
+    screenshot(page, "tasks-organised")  # docs/tasks.png
 
 
 def test_overdue_tasks_stand_out_and_sorting_by_due_date(page: Page) -> None:

@@ -91,14 +91,19 @@ async def test_a_current_if_match_lets_the_change_through(
     assert response.status_code == status, response.text
 
 
-@pytest.mark.parametrize("if_match", ['W/"1"', "", " , ", '"99999999999"'])
-async def test_a_weak_an_impossible_or_no_etag_never_matches(
-    client: httpx.AsyncClient, if_match: str
-) -> None:
+async def rename_if_match(client: httpx.AsyncClient, if_match: str) -> tuple[Any, httpx.Response]:
     task = await create(client, "a")
     response = await client.put(
         f"{URL}/{task['id']}", json={"title": "b"}, headers=guarded(if_match)
     )
+    return task, response
+
+
+@pytest.mark.parametrize("if_match", ['W/"1"', "", " , ", '"99999999999"'])
+async def test_a_weak_an_impossible_or_no_etag_never_matches(
+    client: httpx.AsyncClient, if_match: str
+) -> None:
+    _, response = await rename_if_match(client, if_match)
     assert response.status_code == 412
 
 
@@ -108,10 +113,7 @@ async def test_a_weak_an_impossible_or_no_etag_never_matches(
 async def test_a_malformed_if_match_is_422_and_changes_nothing(
     client: httpx.AsyncClient, if_match: str
 ) -> None:
-    task = await create(client, "a")
-    response = await client.put(
-        f"{URL}/{task['id']}", json={"title": "b"}, headers=guarded(if_match)
-    )
+    task, response = await rename_if_match(client, if_match)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["header", "If-Match"]
     assert (await client.get(f"{URL}/{task['id']}", headers=bearer())).json() == task

@@ -1,7 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { type FormEvent, useEffect, useId, useRef, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 
 import {
   ApiError,
@@ -27,7 +27,7 @@ import {
   isOverdue,
   parseTags,
 } from "@/components/task-parts";
-import { Notice, TextField, inputClass } from "@/components/ui";
+import { Notice, SelectField, TextField, inputClass } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
 
 const FILTERS: { value: StatusFilter; label: string }[] = [
@@ -104,7 +104,6 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
   const [attempt, setAttempt] = useState(0);
   const titleInput = useRef<HTMLInputElement>(null);
   const searchInput = useRef<HTMLInputElement>(null);
-  const sortId = useId();
 
   useEffect(() => {
     let current = true; // an answer for a view no longer shown is dropped
@@ -362,25 +361,14 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
               onChange={(event) => setSearch(event.target.value)}
             />
           </label>
-          <div>
-            {/* Labelled by id, not by wrapping: the options' text would join the label's. */}
-            <label htmlFor={sortId} className="text-sm font-medium">
-              Sort by
-            </label>
-            <select
-              id={sortId}
-              name="sort"
-              className={inputClass}
-              value={view.sort}
-              onChange={(event) => change({ sort: event.target.value as SortKey })}
-            >
-              {SORTS.map(({ value, label }) => (
-                <option key={value} value={value}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField
+            small
+            label="Sort by"
+            name="sort"
+            value={view.sort}
+            options={SORTS}
+            onValue={(sort) => change({ sort })}
+          />
         </div>
 
         <nav aria-label="Filter tasks" className="flex flex-wrap items-center gap-2">

@@ -1,7 +1,5 @@
-import { useId } from "react";
-
 import type { Priority, Task } from "@/lib/api-service";
-import { inputClass } from "@/components/ui";
+import { SelectField, inputClass } from "@/components/ui";
 
 export const PRIORITIES: { value: Priority; label: string }[] = [
   { value: "high", label: "High" },
@@ -105,28 +103,16 @@ export function ExtraFields({
   small?: boolean;
 }) {
   const label = small ? "text-sm font-medium" : "font-medium";
-  const priorityId = useId();
   return (
     <div className="grid gap-3 sm:grid-cols-3">
-      <div>
-        {/* Labelled by id, not by wrapping: the options' text would join the label's. */}
-        <label htmlFor={priorityId} className={label}>
-          Priority
-        </label>
-        <select
-          id={priorityId}
-          name="priority"
-          className={inputClass}
-          value={value.priority}
-          onChange={(event) => onChange({ ...value, priority: event.target.value as Priority })}
-        >
-          {PRIORITIES.map(({ value: priority, label: text }) => (
-            <option key={priority} value={priority}>
-              {text}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField
+        small={small}
+        label="Priority"
+        name="priority"
+        value={value.priority}
+        options={PRIORITIES}
+        onValue={(priority) => onChange({ ...value, priority })}
+      />
       <label className="block">
         <span className={label}>Tags</span>
         <input

@@ -1,4 +1,4 @@
-import type { InputHTMLAttributes, ReactNode, Ref, TextareaHTMLAttributes } from "react";
+import { type InputHTMLAttributes, type ReactNode, type Ref, type TextareaHTMLAttributes, useId } from "react";
 
 export const inputClass =
   "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base shadow-sm focus:border-indigo-500";
@@ -64,5 +64,45 @@ export function TextField({
       )}
       {hint}
     </label>
+  );
+}
+
+/** A labelled drop-down. Labelled by id rather than by wrapping, since a wrapping label's
+ * accessible name would take in every option's text too. */
+export function SelectField<Value extends string>({
+  label,
+  name,
+  value,
+  options,
+  onValue,
+  small = false,
+}: {
+  label: string;
+  name: string;
+  value: Value;
+  options: readonly { value: Value; label: string }[];
+  onValue: (value: Value) => void;
+  small?: boolean;
+}) {
+  const id = useId();
+  return (
+    <div>
+      <label htmlFor={id} className={small ? "text-sm font-medium" : "font-medium"}>
+        {label}
+      </label>
+      <select
+        id={id}
+        name={name}
+        className={inputClass}
+        value={value}
+        onChange={(event) => onValue(event.target.value as Value)}
+      >
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }

@@ -10,9 +10,9 @@ trigram index for it:
 
 - SQLite: an FTS5 table with the trigram tokenizer over `tasks` (external content), kept in step
   by triggers in the same transaction as each write;
-- PostgreSQL: GIN trigram indexes (pg_trgm) on lower(title) and lower(description), which serve
-  `lower(…) LIKE '%…%'` directly. Where the extension cannot be created (no privilege), the
-  migration goes on without them: searches still work, by reading the rows.
+- PostgreSQL: GIN trigram indexes (pg_trgm) on title and description, which serve
+  `ILIKE '%…%'` (what the query uses there) directly. Where the extension cannot be created
+  (no privilege), the migration goes on without them: searches still work, reading the rows.
 """
 
 from collections.abc import Sequence
@@ -74,9 +74,8 @@ $$
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
-        CREATE INDEX ix_tasks_search_title ON tasks USING gin (lower(title) gin_trgm_ops);
-        CREATE INDEX ix_tasks_search_description
-            ON tasks USING gin (lower(description) gin_trgm_ops);
+        CREATE INDEX ix_tasks_search_title ON tasks USING gin (title gin_trgm_ops);
+        CREATE INDEX ix_tasks_search_description ON tasks USING gin (description gin_trgm_ops);
     END IF;
 END
 $$
