@@ -80,6 +80,12 @@ def empty_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Factory
         asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture
+def fresh_database(empty_database: Factory) -> str:
+    """A database of its own for one test, made here, outside the test's event loop."""
+    return empty_database()
+
+
 @pytest.fixture(scope="session")
 def database_url(empty_database: Factory) -> str:
     url = empty_database()

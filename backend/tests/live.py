@@ -42,12 +42,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextmanager
-def serving(cwd: Path, **env: str) -> Iterator[str]:
-    """Migrate, then `taskapi serve` on a free port; yields its base URL. On exit the server is
-    stopped, and its output must hold no traceback."""
-    migrated = run_taskapi(cwd, "migrate", **env)
-    assert migrated.returncode == 0, migrated.stderr
+def start_serve(cwd: Path, **env: str) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`taskapi serve` on a free port, not waited for: the process, its base URL, its log."""
     port = free_port()
     # Output to a file, not a pipe: a pipe nobody reads fills up and blocks the server's logging.
     log = cwd / f"taskapi-{port}.log"
@@ -59,15 +55,28 @@ def serving(cwd: Path, **env: str) -> Iterator[str]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    base = f"http://127.0.0.1:{port}"
+    return process, f"http://127.0.0.1:{port}", log
+
+
+def wait_until_up(base: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+
+
+@contextmanager
+def serving(cwd: Path, **env: str) -> Iterator[str]:
+    """Migrate, then `taskapi serve` on a free port; yields its base URL. On exit the server is
+    stopped, and its output must hold no traceback."""
+    migrated = run_taskapi(cwd, "migrate", **env)
+    assert migrated.returncode == 0, migrated.stderr
+    process, base, log = start_serve(cwd, **env)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until_up(base)
         yield base
     finally:
         process.terminate()

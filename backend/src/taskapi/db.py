@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import sqlalchemy
 from sqlalchemy import event
-from sqlalchemy.engine import CursorResult, Dialect, Engine, Result
+from sqlalchemy.engine import Dialect, Engine, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
@@ -99,58 +99,71 @@ class SQLiteDatabase:
             # One connection for the process: statements run one at a time on the loop's thread.
             poolclass=StaticPool,
             connect_args={**database.connect_args, "check_same_thread": False},
+            isolation_level="AUTOCOMMIT",
         )
         event.listen(self.engine, "connect", _tune_sqlite)
         event.listen(self.engine, "connect", _gather_statistics)
-        self._autocommit = _InlineConnection(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
+        self._connection: _InlineConnection | None = None
+
+    def _inline(self) -> _InlineConnection:
+        # Opened on first use and kept: checking a connection out of the pool for every
+        # statement (and resetting its isolation level each time) was measurable on the list.
+        if self._connection is None:
+            self._connection = _InlineConnection(self.engine.connect())
+        return self._connection
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
-        yield self._autocommit
+        yield self._inline()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
-        """Statements that commit together. The block must only await this connection's
-        statements: they never suspend, so no other request can slip into the transaction."""
-        with self.engine.begin() as connection:
-            yield _InlineTransaction(connection)
+        """Statements that commit together, on the same connection, between an explicit BEGIN
+        IMMEDIATE (the write lock taken up front) and COMMIT. The block must only await this
+        connection's statements: they never suspend, so no other request can slip in."""
+        connection = self._inline()
+        connection.run("BEGIN IMMEDIATE")
+        try:
+            yield connection
+            connection.run("COMMIT")
+        except BaseException:
+            # Never leave the shared connection inside a transaction, whatever failed.
+            if connection.in_transaction():
+                connection.run("ROLLBACK")
+            raise
 
     async def dispose(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
         self.engine.dispose()
 
 
-def _fetched(result: CursorResult[Any]) -> Result[Any]:
-    # Fetched whole before the statement ends: a RETURNING statement is not finished (nor its
-    # write committed) until its rows have been read.
-    return result.freeze()() if result.returns_rows else result
-
-
 class _InlineConnection:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self.dialect = engine.dialect
+    """Statements run to completion on the calling thread, their rows fetched whole: a
+    RETURNING statement is not finished (nor its write committed) until its rows are read."""
 
-    async def execute(self, statement: Executable, /) -> Result[Any]:
-        with self._engine.connect() as connection:
-            return _fetched(connection.execute(statement))
-
-    async def scalar(self, statement: Executable, /) -> Any:
-        with self._engine.connect() as connection:
-            return connection.scalar(statement)
-
-
-class _InlineTransaction:
     def __init__(self, connection: sqlalchemy.Connection) -> None:
         self._connection = connection
         self.dialect = connection.dialect
 
     async def execute(self, statement: Executable, /) -> Result[Any]:
-        return _fetched(self._connection.execute(statement))
+        result = self._connection.execute(statement)
+        return result.freeze()() if result.returns_rows else result
 
     async def scalar(self, statement: Executable, /) -> Any:
         return self._connection.scalar(statement)
+
+    def run(self, sql: str) -> None:
+        self._connection.exec_driver_sql(sql)
+
+    def in_transaction(self) -> bool:
+        # What SQLite itself says, not SQLAlchemy (which sees an autocommit connection).
+        dbapi_connection: Any = self._connection.connection.dbapi_connection
+        return bool(dbapi_connection.in_transaction)
+
+    def close(self) -> None:
+        self._connection.close()
 
 
 def _gather_statistics(dbapi_connection: Any, _record: Any) -> None:

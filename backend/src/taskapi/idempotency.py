@@ -52,14 +52,12 @@ async def create_once(
     body: TaskCreate,
 ) -> Outcome:
     asked = fingerprint(body)
-    for attempt in range(2):
-        try:
-            return await _create_or_replay(database, owner, key, body, asked)
-        except IntegrityError:
-            if attempt:
-                raise
-            # A request with this key committed first: answer as it was answered.
-    raise AssertionError("unreachable")
+    try:
+        return await _create_or_replay(database, owner, key, body, asked)
+    except IntegrityError:
+        # A request with this key committed first: this one's task was rolled back; answer as
+        # that one was answered.
+        return await _create_or_replay(database, owner, key, body, asked)
 
 
 async def _create_or_replay(

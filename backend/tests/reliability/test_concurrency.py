@@ -3,7 +3,6 @@ against two server processes sharing the database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,6 @@ from tests.live import serving
 from tests.reliability.model import run_model
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def fresh_database(empty_database: Callable[[], str]) -> str:
-    return empty_database()  # made here, outside the test's event loop
 
 
 async def test_concurrent_writers_lose_nothing_and_duplicate_nothing(

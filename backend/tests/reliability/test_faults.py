@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -21,11 +20,6 @@ from tests.live import serving
 pytestmark = pytest.mark.anyio
 
 ANSWER_WITHIN_SECONDS = 5
-
-
-@pytest.fixture
-def fresh_database(empty_database: Callable[[], str]) -> str:
-    return empty_database()
 
 
 def postgres_cluster(database_url: str) -> tuple[str, str]:

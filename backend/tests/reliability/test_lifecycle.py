@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,22 +12,11 @@ import httpx
 import pytest
 
 from tests.keys import SECRET, hs256
-from tests.live import clean_environment, free_port, run_taskapi
+from tests.live import run_taskapi, start_serve, wait_until_up
 
 pytestmark = pytest.mark.anyio
 
 EXIT_WITHIN_SECONDS = 10
-
-
-def start_server(workdir: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    with (workdir / "server.log").open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "taskapi", "serve", "--port", str(port)],
-            cwd=workdir,
-            env=clean_environment(**env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
 
 
 async def test_sigterm_lets_requests_in_flight_finish_refuses_new_ones_and_exits(
@@ -37,18 +24,10 @@ async def test_sigterm_lets_requests_in_flight_finish_refuses_new_ones_and_exits
 ) -> None:
     env = {"BETTER_AUTH_SECRET": SECRET, "DATABASE_URL": f"sqlite:///{tmp_path / 'tasks.db'}"}
     assert run_taskapi(tmp_path, "migrate", **env).returncode == 0
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start_server(tmp_path, port, env)
+    server, base, log_file = start_serve(tmp_path, **env)
     try:
+        await asyncio.to_thread(wait_until_up, base)
         async with httpx.AsyncClient(base_url=base, timeout=20) as client:
-            for _ in range(100):
-                try:
-                    if (await client.get("/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-
             headers_sent = asyncio.Event()
 
             async def slow_body() -> AsyncIterator[bytes]:
@@ -90,6 +69,6 @@ async def test_sigterm_lets_requests_in_flight_finish_refuses_new_ones_and_exits
         if server.poll() is None:
             server.kill()
             server.wait()
-    log = (tmp_path / "server.log").read_text()
+    log = log_file.read_text()
     assert "Application shutdown complete" in log
     assert "Traceback" not in log

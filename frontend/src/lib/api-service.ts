@@ -206,8 +206,12 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+function userPath(userId: string, path: string): string {
+  return `/api/${encodeURIComponent(userId)}/${path}`;
+}
+
 function tasksPath(userId: string, suffix = ""): string {
-  return `/api/${encodeURIComponent(userId)}/tasks${suffix}`;
+  return userPath(userId, `tasks${suffix}`);
 }
 
 export const api = {
@@ -227,7 +231,7 @@ export const api = {
   },
 
   async tags(userId: string): Promise<TagCount[]> {
-    const response = await request(`/api/${encodeURIComponent(userId)}/tags`);
+    const response = await request(userPath(userId, "tags"));
     return (await response.json()) as TagCount[];
   },
 

@@ -6,7 +6,6 @@ TypeAdapter) and returned as ready bytes; `response_model` documents them in Ope
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, cast
 
@@ -91,7 +90,7 @@ def etag(version: int) -> str:
 async def version_mismatch(_request: Request, mismatch: Exception) -> Response:
     """412 with the task as it is now, so the client can show it and ask (registered in main)."""
     assert isinstance(mismatch, tasks.VersionMismatch)
-    current = json.loads(ONE.dump_json(cast(TaskJSON, dict(mismatch.current))))
+    current = ONE.dump_python(cast(TaskJSON, dict(mismatch.current)), mode="json")
     return JSONResponse(
         {"detail": errors.VERSION_MISMATCH, "current": current},
         status.HTTP_412_PRECONDITION_FAILED,
