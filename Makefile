@@ -7,8 +7,13 @@ export NEXT_TELEMETRY_DISABLED := 1
 PYTHON ?= python3
 VENV := backend/.venv
 BIN := $(VENV)/bin
-# Reinstall only when what is installed changes.
-PY_STAMP := $(VENV)/.installed-$(shell cat backend/pyproject.toml e2e/requirements.txt | cksum | cut -d' ' -f1)
+# The Python set is locked (requirements/*.lock, with hashes; `make lock` recompiles them):
+# `make run` installs what running needs, everything else the test set, a superset at the same
+# versions. Reinstall only when a lock or the package changes.
+RUN_LOCK := requirements/run.lock
+TEST_LOCK := requirements/test.lock
+PY_RUN_STAMP := $(VENV)/.run-$(shell cat $(RUN_LOCK) backend/pyproject.toml | cksum | cut -d' ' -f1)
+PY_STAMP := $(VENV)/.test-$(shell cat $(TEST_LOCK) backend/pyproject.toml | cksum | cut -d' ' -f1)
 NPM_STAMP := frontend/node_modules/.installed-$(shell cksum < frontend/package-lock.json | cut -d' ' -f1)
 FRONTEND_BUILD := frontend/.next/BUILD_ID
 FRONTEND_SOURCES := $(shell find frontend/src -type f) $(wildcard frontend/*.ts frontend/*.mjs frontend/*.json)
@@ -16,18 +21,28 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f) $(wildcard frontend/*.ts 
 # letting node-gyp download a copy.
 NODE_HEADERS := $(if $(wildcard /usr/include/node/node.h),npm_config_nodedir=/usr,)
 
-.PHONY: help run test lint test-backend test-frontend test-e2e configure migrate clean bench soak
+.PHONY: help run test lock lint test-backend test-frontend test-e2e configure migrate clean bench soak
 
 help:
 	@echo "make run    install, build and start the app on http://localhost:3000 (API on :8000)"
 	@echo "make test   lint, type-check and run every test, browser suite included"
 
-$(PY_STAMP):
+# Exactly the locked versions (--require-hashes: nothing unpinned, nothing altered), then the
+# package itself with no dependencies of its own to resolve and no build tools fetched.
+define install_locked
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (PYTHON=$(PYTHON))")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e './backend[dev]' -r e2e/requirements.txt
-	@rm -f $(VENV)/.installed-* && touch $@
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(1)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e ./backend
+endef
+
+$(PY_RUN_STAMP): $(RUN_LOCK) backend/pyproject.toml
+	$(call install_locked,$(RUN_LOCK))
+	@rm -f $(VENV)/.run-* && touch $@
+
+$(PY_STAMP): $(TEST_LOCK) backend/pyproject.toml
+	$(call install_locked,$(TEST_LOCK))
+	@rm -f $(VENV)/.run-* $(VENV)/.test-* && touch $@ $(PY_RUN_STAMP)
 
 $(NPM_STAMP): frontend/package-lock.json
 	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<9)) { console.error("Node 20.9+ is needed"); process.exit(1) }'
@@ -43,11 +58,11 @@ $(FRONTEND_BUILD): $(NPM_STAMP) $(FRONTEND_SOURCES)
 configure:
 	@$(PYTHON) scripts/configure.py
 
-migrate: $(PY_STAMP) $(NPM_STAMP) configure
+migrate: $(PY_RUN_STAMP) $(NPM_STAMP) configure
 	cd backend && .venv/bin/taskapi migrate
 	cd frontend && npx tsx scripts/migrate.ts
 
-run: $(PY_STAMP) $(NPM_STAMP) $(FRONTEND_BUILD) migrate
+run: $(PY_RUN_STAMP) $(NPM_STAMP) $(FRONTEND_BUILD) migrate
 	@$(BIN)/python scripts/run.py
 
 lint: $(PY_STAMP)
@@ -74,6 +89,14 @@ test-e2e: $(PY_STAMP) $(FRONTEND_BUILD)
 	$(BIN)/pytest -q -p no:cacheprovider e2e
 
 test: lint test-backend test-frontend test-e2e
+
+# Recompile both locks from backend/pyproject.toml and e2e/requirements.txt: the newest versions
+# they allow, on every platform and Python 3.11+. Commit the result once `make test` passes.
+lock: $(PY_STAMP)
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --upgrade \
+	  backend/pyproject.toml --extra dev e2e/requirements.txt requirements/build.in -o $(TEST_LOCK)
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	  backend/pyproject.toml requirements/build.in -c $(TEST_LOCK) -o $(RUN_LOCK)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/.next test-output
