@@ -34,6 +34,9 @@ define install_locked
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(1)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e ./backend
+	@# A requirement that the lock does not satisfy (a stale lock after editing pyproject.toml)
+	@# fails here, before anything runs on it.
+	$(BIN)/python -m pip check
 endef
 
 $(PY_RUN_STAMP): $(RUN_LOCK) backend/pyproject.toml
@@ -90,13 +93,17 @@ test-e2e: $(PY_STAMP) $(FRONTEND_BUILD)
 
 test: lint test-backend test-frontend test-e2e
 
-# Recompile both locks from backend/pyproject.toml and e2e/requirements.txt: the newest versions
-# they allow, on every platform and Python 3.11+. Commit the result once `make test` passes.
+# Recompile both locks from backend/pyproject.toml and e2e/requirements.txt, for every platform
+# and Python 3.11+. Existing pins are kept where the requirements allow them; UPGRADE=fastapi
+# (space-separated names) moves those packages to their newest allowed versions, UPGRADE=all
+# moves everything. Commit the locks once `make test` passes on them.
+UPGRADE ?=
+UPGRADE_FLAGS := $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(UPGRADE),--upgrade-package $(p)))
+COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes
 lock: $(PY_STAMP)
-	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --upgrade \
-	  backend/pyproject.toml --extra dev e2e/requirements.txt requirements/build.in -o $(TEST_LOCK)
-	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
-	  backend/pyproject.toml requirements/build.in -c $(TEST_LOCK) -o $(RUN_LOCK)
+	$(COMPILE) $(UPGRADE_FLAGS) backend/pyproject.toml --extra dev e2e/requirements.txt \
+	  requirements/build.in -o $(TEST_LOCK)
+	$(COMPILE) backend/pyproject.toml requirements/build.in -c $(TEST_LOCK) -o $(RUN_LOCK)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/.next test-output
