@@ -33,9 +33,9 @@ def methods_by_path(app: FastAPI, spec: dict[str, Any]) -> dict[str, set[str]]:
         app.redoc_url,
         app.swagger_ui_oauth2_redirect_url,
     )
-    for path in undocumented:
-        if path:
-            paths.setdefault(path, set()).add("GET")
+    for page in undocumented:
+        if page:
+            paths.setdefault(page, set()).add("GET")
     return paths
 
 

@@ -170,7 +170,7 @@ async def read_capped_body(
 ) -> bytes:
     """The body, refused with 413 as soon as it is known to pass 1 MiB (never read whole).
     `refuse_content`, if given, is raised as soon as the body is known not to be empty: by its
-    declared length, or by its first bytes (a body that is too large is 413 first, when declared)."""
+    declared length, or by its first bytes (a declared length over the limit is 413 first)."""
     too_large = HTTPException(
         status_code=status.HTTP_413_CONTENT_TOO_LARGE, detail=errors.BODY_TOO_LARGE
     )

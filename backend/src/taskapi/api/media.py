@@ -22,10 +22,10 @@ from taskapi import errors
 
 JSON = "application/json"
 
-_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
-_PARAMETER = rf"[ \t]*;[ \t]*(?:{_TOKEN}=(?:{_TOKEN}|{_QUOTED}))?"
-MEDIA_TYPE = re.compile(rf"[ \t]*(?P<type>{_TOKEN})/(?P<subtype>{_TOKEN})(?:{_PARAMETER})*[ \t]*")
+_PARAMETER = rf"[ \t]*;[ \t]*(?:{_TCHARS}=(?:{_TCHARS}|{_QUOTED}))?"
+MEDIA_TYPE = re.compile(rf"[ \t]*(?P<type>{_TCHARS})/(?P<subtype>{_TCHARS})(?:{_PARAMETER})*[ \t]*")
 
 # The request methods with a field that names the media types they take.
 ACCEPT_FIELDS = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}
