@@ -189,3 +189,24 @@ async def test_the_document_declares_415_wherever_a_body_is_read(spec: dict[str,
     for template, method, operation in with_body(spec):
         assert "415" in operation["responses"], (method, template)
         assert list(operation["requestBody"]["content"]) == ["application/json"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "json_"),
+    [
+        ("application/json", True),
+        ("APPLICATION/JSON", True),
+        ("application/json;", True),  # an empty parameter is allowed (RFC 9110 §5.6.6)
+        ('application/json; foo="a;b\\"c"', True),  # a quoted string may hold ; and \"
+        ("application/problem+json; charset=utf-8", True),
+        (" application/json ", True),
+        ("application/json; charset", False),  # a parameter without a value
+        ("application/json charset=utf-8", False),
+        ("application/ json", False),
+        ("application/json+xml", False),
+        ("*/*", False),
+        ("application/*", False),
+    ],
+)
+def test_the_media_type_grammar(content_type: str, json_: bool) -> None:
+    assert media.is_json(content_type) is json_
