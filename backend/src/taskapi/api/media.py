@@ -24,7 +24,9 @@ JSON = "application/json"
 
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
-_PARAMETER = rf"[ \t]*;[ \t]*(?:{_TCHARS}=(?:{_TCHARS}|{_QUOTED}))?"
+# Written so that each space can belong to one place only: with `OWS ";" OWS` on both sides of an
+# optional parameter, "; ; ; …x" would take exponential time to refuse.
+_PARAMETER = rf"[ \t]*;(?:[ \t]*{_TCHARS}=(?:{_TCHARS}|{_QUOTED}))?"
 MEDIA_TYPE = re.compile(rf"[ \t]*(?P<type>{_TCHARS})/(?P<subtype>{_TCHARS})(?:{_PARAMETER})*[ \t]*")
 
 # The request methods with a field that names the media types they take.
