@@ -33,3 +33,15 @@ IDEMPOTENT_TASK_DELETED = "The task this Idempotency-Key created has since been 
 BODY_TOO_LARGE = "Request body too large: the limit is 1 MiB"
 ISSUER_UNREACHABLE = "Cannot verify the token now: the issuer's keys are unreachable"
 DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly"
+
+# --- HTTP semantics (fix/http): 405 and 415 --------------------------------------------------
+METHOD_NOT_ALLOWED = "Method not allowed on this path: the Allow header lists the ones it has"
+MISSING_MEDIA_TYPE = (
+    "Missing Content-Type: send the body as JSON with Content-Type: application/json"
+)
+UNSUPPORTED_MEDIA_TYPE = (
+    "Unsupported media type: send the body as JSON with Content-Type: application/json"
+)
+UNSUPPORTED_CONTENT_ENCODING = (
+    "Unsupported Content-Encoding: send the body uncompressed (Content-Encoding: identity)"
+)

@@ -10,14 +10,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from starlette.routing import Match, Route
 
 from taskapi import __version__, errors
+from taskapi.api.methods import method_not_allowed
 from taskapi.api.routes import health, tags, tasks
 from taskapi.auth.jwks import JWKSCache
 from taskapi.auth.verifier import TokenVerifier
 from taskapi.config import Settings, get_settings
 from taskapi.db import open_database
+from taskapi.head import HeadAsGet
 from taskapi.observability import RequestContext, configure_logging
 from taskapi.tasks import VersionMismatch
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jwks=JWKSCache(jwks_url, jwks_client) if jwks_url else None,
         leeway_seconds=settings.jwt_leeway_seconds,
     )
+    app.add_middleware(HeadAsGet)  # inside RequestContext, which logs the request as HEAD
     app.add_middleware(RequestContext)  # outermost: it sees (and stamps) every answer
     app.add_exception_handler(405, method_not_allowed)
     for unavailable in DATABASE_UNAVAILABLE:
@@ -63,25 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(tags.router)
     return app
-
-
-async def method_not_allowed(request: Request, _exc: Exception) -> JSONResponse:
-    """405 with an `Allow` header that lists every method the path has (RFC 9110 §15.5.6).
-    Starlette would name only those of the first route that matched the path."""
-    allowed = sorted(
-        {
-            method
-            for route in request.app.routes
-            if isinstance(route, Route) and route.methods
-            if route.matches({**request.scope, "method": "GET"})[0] is not Match.NONE
-            for method in route.methods
-        }
-    )
-    return JSONResponse(
-        status_code=405,
-        content={"detail": "Method Not Allowed"},
-        headers={"Allow": ", ".join(allowed)},
-    )
 
 
 # A lost, refused or timed-out connection, a pool with none to give, SQLite's lock outlasting

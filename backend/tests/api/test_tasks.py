@@ -13,6 +13,9 @@ from tests.keys import hs256
 pytestmark = pytest.mark.anyio
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 def bearer(sub: str = "alice") -> dict[str, str]:
     return {"Authorization": f"Bearer {hs256(sub)}"}
 
@@ -159,7 +162,9 @@ async def test_complete_with_a_body_sets_and_is_idempotent(client: httpx.AsyncCl
 async def test_complete_with_a_bad_body_is_422(client: httpx.AsyncClient, body: str) -> None:
     task = await create(client, "set me")
     response = await client.patch(
-        f"/api/alice/tasks/{task['id']}/complete", content=body, headers=bearer()
+        f"/api/alice/tasks/{task['id']}/complete",
+        content=body,
+        headers={**bearer(), "Content-Type": "application/json"},
     )
     assert response.status_code == 422
 
@@ -278,7 +283,7 @@ async def test_ids_that_cannot_exist_are_404_or_422(
 
 
 class TestOrderOfChecks:
-    """401, then 403 (before the body is looked at), then 404, then 413/422."""
+    """401, then 403 (before the body is looked at), then 404, then 413/415/422."""
 
     async def test_no_token_beats_a_bad_body(self, client: httpx.AsyncClient) -> None:
         response = await client.post("/api/alice/tasks", content=b"{not json")
@@ -320,12 +325,12 @@ class TestOrderOfChecks:
 class TestBodyLimit:
     async def test_one_mebibyte_is_read(self, client: httpx.AsyncClient) -> None:
         body = b'{"title": "fits"}'.ljust(1024 * 1024, b" ")
-        response = await client.post("/api/alice/tasks", content=body, headers=bearer())
+        response = await client.post("/api/alice/tasks", content=body, headers=JSON | bearer())
         assert response.status_code == 201
 
     async def test_a_byte_more_is_413(self, client: httpx.AsyncClient) -> None:
         body = b'{"title": "too big"}'.ljust(1024 * 1024 + 1, b" ")
-        response = await client.post("/api/alice/tasks", content=body, headers=bearer())
+        response = await client.post("/api/alice/tasks", content=body, headers=JSON | bearer())
         assert response.status_code == 413
         assert "1 MiB" in response.json()["detail"]
 
@@ -338,7 +343,7 @@ class TestBodyLimit:
                 chunks_sent += 1
                 yield b" " * 65536
 
-        response = await client.post("/api/alice/tasks", content=endless(), headers=bearer())
+        response = await client.post("/api/alice/tasks", content=endless(), headers=JSON | bearer())
         assert response.status_code == 413
         assert chunks_sent < 40  # stopped soon after the first MiB, not read whole
 

@@ -22,7 +22,8 @@ def bearer(sub: str = "alice") -> dict[str, str]:
 @pytest.mark.parametrize("depth", [1_000, 100_000])
 async def test_deeply_nested_json_is_refused_fast(client: httpx.AsyncClient, depth: int) -> None:
     body = b'{"title": ' + b"[" * depth + b"]" * depth + b"}"
-    response = await client.post("/api/alice/tasks", content=body, headers=bearer())
+    headers = {**bearer(), "Content-Type": "application/json"}
+    response = await client.post("/api/alice/tasks", content=body, headers=headers)
     assert response.status_code == 422
     listing = await client.get("/api/alice/tasks", headers=bearer())
     assert listing.headers["X-Total-Count"] == "0"

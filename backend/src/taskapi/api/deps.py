@@ -1,4 +1,4 @@
-"""Dependencies, in the order the contract checks them: 401, 403, 404, then 413/422.
+"""Dependencies, in the order the contract checks them: 401, 403, 404, then 413/415/422.
 
 FastAPI solves a route's dependencies in the order its parameters are declared, and a dependency
 that raises stops the rest. Bodies are read by a dependency (`JsonBody`), not by FastAPI before
@@ -18,6 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import SkipJsonSchema
 
 from taskapi import errors, tasks
+from taskapi.api import media
 from taskapi.auth.verifier import (
     MAX_TOKEN_BYTES,
     InvalidToken,
@@ -164,24 +165,55 @@ OwnedTask = Annotated[TaskRow, Depends(owned_task)]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-async def read_capped_body(request: Request) -> bytes:
-    """The body, refused with 413 as soon as it is known to pass 1 MiB (never read whole)."""
+async def read_capped_body(
+    request: Request, *, refuse_content: HTTPException | None = None
+) -> bytes:
+    """The body, refused with 413 as soon as it is known to pass 1 MiB (never read whole).
+    `refuse_content`, if given, is raised as soon as the body is known not to be empty: by its
+    declared length, or by its first bytes (a declared length over the limit is 413 first)."""
     too_large = HTTPException(
         status_code=status.HTTP_413_CONTENT_TOO_LARGE, detail=errors.BODY_TOO_LARGE
     )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise too_large
+    if refuse_content is not None and declared.isdigit() and int(declared) > 0:
+        raise refuse_content
     body = bytearray()
     async for chunk in request.stream():
+        if chunk and refuse_content is not None:
+            raise refuse_content
         body += chunk
         if len(body) > MAX_BODY_BYTES:
             raise too_large
     return bytes(body)
 
 
+def unsupported_media(request: Request) -> HTTPException | None:
+    """The 415 that content sent with this request's headers would get (see `media`), or None
+    when it would be read as JSON. A repeated header is joined (RFC 9110 §5.3): a repeated
+    Content-Type is then no media type at all."""
+    content_type = request.headers.getlist("content-type")
+    content_encoding = request.headers.getlist("content-encoding")
+    detail = media.unreadable(
+        ", ".join(content_type) if content_type else None,
+        ", ".join(content_encoding) if content_encoding else None,
+    )
+    if detail is None:
+        return None
+    return HTTPException(
+        status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        detail=detail,
+        headers=media.hint_headers(request.method, detail),
+    )
+
+
 class JsonBody(Generic[ModelT]):
-    """A dependency that reads and validates a JSON body after the checks before it."""
+    """A dependency that reads and validates a JSON body after the checks before it.
+
+    A body is read only when it is JSON (see `media`; otherwise 415), so no other media type is
+    ever parsed as JSON. An empty body has no media type to check: an optional body is then
+    None, and a required one fails validation (422)."""
 
     def __init__(self, model: type[ModelT], *, optional: bool = False) -> None:
         self.model = model
@@ -189,7 +221,7 @@ class JsonBody(Generic[ModelT]):
         self._adapter = TypeAdapter(model)
 
     async def __call__(self, request: Request) -> ModelT | None:
-        raw = await read_capped_body(request)
+        raw = await read_capped_body(request, refuse_content=unsupported_media(request))
         if self.optional and not raw.strip():
             return None
         try:

@@ -61,7 +61,10 @@ AUTH_ANSWERS: dict[int | str, dict[str, Any]] = {
     503: _answer(errors.ISSUER_UNREACHABLE),
 }
 TASK_ANSWERS: dict[int | str, dict[str, Any]] = {404: _answer(errors.TASK_NOT_FOUND)}
-BODY_ANSWERS: dict[int | str, dict[str, Any]] = {413: _answer(errors.BODY_TOO_LARGE)}
+BODY_ANSWERS: dict[int | str, dict[str, Any]] = {
+    413: _answer(errors.BODY_TOO_LARGE),
+    415: _answer(errors.UNSUPPORTED_MEDIA_TYPE),
+}
 GUARD_ANSWERS: dict[int | str, dict[str, Any]] = {412: _answer(errors.VERSION_MISMATCH)}
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"], responses=AUTH_ANSWERS)

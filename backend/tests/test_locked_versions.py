@@ -1,0 +1,61 @@
+"""What is installed is exactly the locked set (`requirements/test.lock`), so the tests run
+against the versions a fresh clone installs: a FastAPI that changed how it stores routes
+(0.165) must fail here first, not in production."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements"
+# Installed but never locked: the installer of the virtual environment, and this package
+# (installed from the working tree).
+NOT_LOCKED = {"pip", "taskapi"}
+
+
+def locked(name: str) -> dict[str, str]:
+    """{normalised name: version} for every `name==version` line of a lock whose environment
+    marker holds here (a Windows-only package is not expected on Linux)."""
+    text = (REQUIREMENTS / name).read_text().replace("\\\n", " ")
+    pins: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].split(" --hash", 1)[0].strip()
+        if not line:
+            continue
+        requirement = Requirement(line)
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        (specifier,) = requirement.specifier
+        assert specifier.operator == "==", line
+        pins[canonicalize_name(requirement.name)] = specifier.version
+    return pins
+
+
+def installed() -> dict[str, str]:
+    return {
+        canonicalize_name(dist.metadata["Name"]): dist.version
+        for dist in importlib.metadata.distributions()
+    }
+
+
+def test_every_locked_package_is_installed_at_its_locked_version() -> None:
+    pins = locked("test.lock")
+    assert len(pins) >= 50  # really parsed
+    assert "fastapi" in pins
+    present = installed()
+    wrong = {name: (version, present.get(name)) for name, version in pins.items()}
+    assert {name: pair for name, pair in wrong.items() if pair[0] != pair[1]} == {}
+
+
+def test_nothing_is_installed_that_the_lock_does_not_name() -> None:
+    extra = set(installed()) - set(locked("test.lock")) - NOT_LOCKED
+    assert extra == set(), "installed but not locked (a venv from an older lock? make clean)"
+
+
+def test_the_run_lock_pins_the_same_versions_as_the_test_lock() -> None:
+    run, test = locked("run.lock"), locked("test.lock")
+    assert run.keys() <= test.keys()
+    assert {name: version for name, version in run.items() if test[name] != version} == {}
