@@ -33,3 +33,7 @@ IDEMPOTENT_TASK_DELETED = "The task this Idempotency-Key created has since been 
 BODY_TOO_LARGE = "Request body too large: the limit is 1 MiB"
 ISSUER_UNREACHABLE = "Cannot verify the token now: the issuer's keys are unreachable"
 DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly"
+
+# --- 401: the token's `sub` is not a user id (taskapi.auth.subject) ----------------------------
+SUBJECT_TOO_LONG = "Invalid token: sub is longer than 64 characters"
+SUBJECT_CHARACTERS = "Invalid token: sub may hold only ASCII letters, digits, '-' and '_'"

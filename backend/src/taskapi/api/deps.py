@@ -18,6 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import SkipJsonSchema
 
 from taskapi import errors, tasks
+from taskapi.auth.subject import USER_ID_PATTERN
 from taskapi.auth.verifier import (
     MAX_TOKEN_BYTES,
     InvalidToken,
@@ -87,8 +88,18 @@ CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 
 async def path_owner(
     principal: CurrentPrincipal,
-    user_id: Annotated[str, Path(description="The user whose tasks these are: the token's `sub`")],
+    user_id: Annotated[
+        str,
+        Path(
+            description="The user whose tasks these are: the token's `sub`",
+            # Documented only: a path that is not the token's user is 403 (after the 401
+            # check), not 422, whatever it holds.
+            json_schema_extra={"pattern": USER_ID_PATTERN},
+        ),
+    ],
 ) -> str:
+    """The path's user id, once it is the token's. The token's is a valid user id
+    (taskapi.auth.subject), so no other path value gets past here to the database."""
     if principal.user_id != user_id:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=errors.FORBIDDEN_USER)
     return user_id
