@@ -180,8 +180,7 @@ async def read_capped_body(request: Request) -> bytes:
     too_large = HTTPException(
         status_code=status.HTTP_413_CONTENT_TOO_LARGE, detail=errors.BODY_TOO_LARGE
     )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if _declares_more_than(request.headers.get("content-length", ""), MAX_BODY_BYTES):
         raise too_large
     body = bytearray()
     async for chunk in request.stream():
@@ -189,6 +188,16 @@ async def read_capped_body(request: Request) -> bytes:
         if len(body) > MAX_BODY_BYTES:
             raise too_large
     return bytes(body)
+
+
+def _declares_more_than(declared: str, limit: int) -> bool:
+    """Whether a Content-Length (RFC 9110 §8.6: 1*DIGIT, leading zeros allowed) is over `limit`.
+    ASCII digits only (`str.isdigit` also takes "²"), and compared by length first: `int()` of a
+    5000-digit value raises. Anything else is left for the body's own reading to judge."""
+    if not (declared.isascii() and declared.isdigit()):
+        return False
+    significant = declared.lstrip("0")
+    return len(significant) > len(str(limit)) or int(significant or "0") > limit
 
 
 class JsonBody(Generic[ModelT]):
