@@ -123,3 +123,11 @@ def test_migrate_then_serve_answers_with_a_minted_token(workdir: Path, served: s
     assert [task["title"] for task in listed.json()] == ["from curl"]
     assert "server" not in listed.headers  # the server does not announce itself
     assert httpx.get(f"{served}/api/carol/tasks").status_code == 401
+
+
+@pytest.mark.parametrize("sub", ["a/b", "al ice", "x" * 65, ""])
+def test_token_refuses_a_sub_the_server_would_refuse(workdir: Path, sub: str) -> None:
+    result = run(workdir, "token", "--sub", sub, BETTER_AUTH_SECRET=SECRET, BETTER_AUTH_URL=ISSUER)
+    assert result.returncode == 2
+    assert "is not a user id" in result.stderr
+    assert result.stdout == ""

@@ -16,6 +16,7 @@ import jwt
 from sqlalchemy.exc import SQLAlchemyError
 
 from taskapi import migrate
+from taskapi.auth.subject import USER_ID_MAX, NotAUserId, valid_user_id
 from taskapi.config import ConfigurationError, Settings, get_settings
 from taskapi.observability import configure_logging
 
@@ -64,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     ).set_defaults(run=_secret)
 
     token = commands.add_parser("token", help="mint an HS256 token with BETTER_AUTH_SECRET")
-    token.add_argument("--sub", required=True, help="the user id the token speaks for")
+    token.add_argument(
+        "--sub", required=True, type=_user_id, help="the user id the token speaks for"
+    )
     token.add_argument(
         "--ttl", type=_positive_int, default=DEFAULT_TOKEN_TTL, help="lifetime in seconds"
     )
@@ -80,6 +83,16 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not positive")
     return value
+
+
+def _user_id(text: str) -> str:
+    # The server refuses a token whose `sub` breaks this rule: say so now, not at first use.
+    try:
+        return valid_user_id(text)
+    except NotAUserId:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a user id: 1 to {USER_ID_MAX} ASCII letters, digits, '-' or '_'"
+        ) from None
 
 
 def _serve(args: argparse.Namespace) -> None:

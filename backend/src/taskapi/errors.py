@@ -45,3 +45,7 @@ UNSUPPORTED_MEDIA_TYPE = (
 UNSUPPORTED_CONTENT_ENCODING = (
     "Unsupported Content-Encoding: send the body uncompressed (Content-Encoding: identity)"
 )
+
+# --- 401: the token's `sub` is not a user id (taskapi.auth.subject) ----------------------------
+SUBJECT_TOO_LONG = "Invalid token: sub is longer than 64 characters"
+SUBJECT_CHARACTERS = "Invalid token: sub may hold only ASCII letters, digits, '-' and '_'"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -24,6 +25,8 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 from typing_extensions import TypedDict
 
+from taskapi import text
+
 TITLE_MAX = 200
 DESCRIPTION_MAX = 1000
 
@@ -35,28 +38,44 @@ def _no_nul(value: str) -> str:
     return value
 
 
-# What the schema promises, in its own (ECMAScript) regex dialect: no NUL, and a title with a
-# character that trimming leaves. Trimming removes Unicode White_Space, which includes U+0085
-# where ECMAScript's \s does not. Validation itself is the constraints and checks beside it.
-TITLE_PATTERN = r"^[^\x00]*[^\s\x85\x00][^\x00]*$"
+def _normalised(normalise: Callable[[str], str]) -> BeforeValidator:
+    """Normalise a string (taskapi.text) before the type and its limits are checked, so that the
+    limits hold for the value stored. Anything else goes on to be refused as not a string."""
+    return BeforeValidator(lambda value: normalise(value) if isinstance(value, str) else value)
+
+
+# What the schema promises, in its own (ECMAScript) regex dialect: no NUL, and a title (or tag)
+# with a character that shows (one that normalising does not trim away). Validation itself is
+# the normalisation, constraints and checks beside it.
+TITLE_PATTERN = rf"^[^\x00]*[^\x00{text.regex_class(text.INVISIBLE_RANGES)}][^\x00]*$"
 DESCRIPTION_PATTERN = r"^[^\x00]*$"
 
 Title = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
+    StringConstraints(min_length=1, max_length=TITLE_MAX),
+    _normalised(text.title),
     AfterValidator(_no_nul),
-    PydanticField(json_schema_extra={"pattern": TITLE_PATTERN}),
+    PydanticField(
+        json_schema_extra={"pattern": TITLE_PATTERN},
+        description="Unicode NFC, trimmed of invisible characters at both ends; the limits "
+        "count the trimmed value",
+    ),
 ]
 Description = Annotated[
     str,
     StringConstraints(max_length=DESCRIPTION_MAX),
+    _normalised(text.description),
     AfterValidator(_no_nul),
-    PydanticField(json_schema_extra={"pattern": DESCRIPTION_PATTERN}),
+    PydanticField(
+        json_schema_extra={"pattern": DESCRIPTION_PATTERN},
+        description="Unicode NFC; spacing kept as sent",
+    ),
 ]
 
 SearchText = Annotated[
     str,
     StringConstraints(min_length=1, max_length=TITLE_MAX),
+    _normalised(text.search_text),
     AfterValidator(_no_nul),
     PydanticField(json_schema_extra={"pattern": DESCRIPTION_PATTERN}),
 ]
@@ -137,17 +156,27 @@ TAG_MAX = 30
 
 
 def _distinct(tags: list[str]) -> list[str]:
-    # "Work" and "work " are one tag once trimmed and lower-cased: keep the first, in order.
-    return list(dict.fromkeys(tags))
+    # "Work" and "work " are one tag once normalised: keep the first, in order. The limit counts
+    # the tags kept, as stored.
+    distinct = list(dict.fromkeys(tags))
+    if len(distinct) > TAGS_MAX:
+        raise ValueError(f"at most {TAGS_MAX} different tags")
+    return distinct
 
 
 Tag = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=TAG_MAX),
+    StringConstraints(min_length=1, max_length=TAG_MAX),
+    _normalised(text.tag),
     AfterValidator(_no_nul),
-    PydanticField(json_schema_extra={"pattern": TITLE_PATTERN}),
+    PydanticField(
+        json_schema_extra={"pattern": TITLE_PATTERN},
+        description="Normalised as a title, then lower-cased; the limits count the result",
+    ),
 ]
-Tags = Annotated[list[Tag], PydanticField(max_length=TAGS_MAX), AfterValidator(_distinct)]
+Tags = Annotated[
+    list[Tag], AfterValidator(_distinct), PydanticField(json_schema_extra={"maxItems": TAGS_MAX})
+]
 
 
 # SQLite only autoincrements an `INTEGER PRIMARY KEY`; elsewhere ids are 64-bit.

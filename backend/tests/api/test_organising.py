@@ -44,6 +44,42 @@ async def test_tags_are_trimmed_lower_cased_and_distinct(client: httpx.AsyncClie
     assert task["tags"] == ["work", "home", "home office"]
 
 
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        (["\u0130" * 15], ["i\u0307" * 15]),  # 30 characters once lowered: at the limit
+        (["\u01c5", "\u01c4"], ["\u01c6"]),  # title-case and capital Dz: one tag
+        (["stra\u00dfe", "STRASSE"], ["stra\u00dfe", "strasse"]),  # lowered, not case-folded
+        (["\u1e9e"], ["\u00df"]),  # capital sharp s
+        (["\u039f\u0394\u039f\u03a3"], ["\u03bf\u03b4\u03bf\u03c2"]),
+        (["Cafe\u0301", "caf\u00e9"], ["caf\u00e9"]),  # NFD and NFC: one tag, stored NFC
+        (["\ufeffWork\u200b", "work"], ["work"]),
+        (["e\u0301" * 30], ["\u00e9" * 30]),  # 60 sent, 30 stored
+        ([f"T{n % 10}" for n in range(20)], [f"t{n}" for n in range(10)]),  # 10 once distinct
+    ],
+)
+async def test_tags_are_limited_as_stored(
+    client: httpx.AsyncClient, sent: list[str], stored: list[str]
+) -> None:
+    task = await create(client, "a", tags=sent)
+    assert task["tags"] == stored
+    assert all(len(tag) <= 30 for tag in task["tags"])
+
+
+async def test_the_tag_filter_is_normalised_as_tags_are(client: httpx.AsyncClient) -> None:
+    await create(client, "a", tags=["caf\u00e9"])
+    for spelling in ("caf%C3%A9", "CAFE%CC%81", "%EF%BB%BFCaf%C3%A9%E2%80%8B"):
+        assert await titles(client, f"tag={spelling}") == ["a"], spelling
+
+
+@pytest.mark.parametrize("query", ["cafe%CC%81", "e%CC%81", "CAF%C3%89", "caf%C3%A9"])
+async def test_search_text_is_composed_as_titles_are(client: httpx.AsyncClient, query: str) -> None:
+    await create(client, "Cafe\u0301 au lait")  # stored composed
+    await create(client, "x", description="un cafe\u0301")
+    await create(client, "cafe")
+    assert sorted(await titles(client, f"q={query}")) == ["Caf\u00e9 au lait", "x"]
+
+
 async def test_due_at_is_kept_as_the_same_instant_in_utc(client: httpx.AsyncClient) -> None:
     task = await create(client, "a", due_at="2026-12-01T17:30:00+02:00", priority="high")
     assert task["due_at"] == "2026-12-01T15:30:00Z"
@@ -57,7 +93,10 @@ async def test_due_at_is_kept_as_the_same_instant_in_utc(client: httpx.AsyncClie
         ({"priority": None}, "priority"),
         ({"tags": [f"t{n}" for n in range(11)]}, "tags"),
         ({"tags": ["x" * 31]}, "tags"),
+        ({"tags": ["\u0130" * 30]}, "tags"),  # 60 characters once lower-cased
+        ({"tags": ["E\u0301" * 31]}, "tags"),  # 31 once composed
         ({"tags": ["   "]}, "tags"),
+        ({"tags": ["\u200b\ufeff\u3164"]}, "tags"),  # nothing that shows
         ({"tags": "work"}, "tags"),
         ({"due_at": "2026-12-01T17:00:00"}, "due_at"),  # no time zone: ambiguous
         ({"due_at": 1767225600}, "due_at"),
@@ -196,6 +235,9 @@ async def test_equal_keys_keep_one_order_and_pages_never_overlap(client: httpx.A
         ("q=", "q"),
         ("q=a%00b", "q"),
         ("tag=" + "x" * 31, "tag"),
+        ("tag=" + "%C4%B0" * 30, "tag"),  # 30 of U+0130: 60 characters once lower-cased
+        ("tag=%E2%80%8B", "tag"),  # a zero-width space: blank
+        ("q=" + "%E0%A5%98" * 101, "q"),  # 101 of U+0958: 202 characters once composed
     ],
 )
 async def test_bad_list_parameters_are_422_naming_the_parameter(

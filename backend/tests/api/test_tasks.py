@@ -197,6 +197,29 @@ async def test_length_limits_are_inclusive(
 
 
 @pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("\ufeffPay rent\ufeff", "Pay rent"),
+        ("\u200b Pay rent \u2060", "Pay rent"),
+        ("Cafe\u0301", "Caf\u00e9"),  # NFD in, NFC out
+        ("e\u0301" * 200, "\u00e9" * 200),  # 400 sent, 200 stored: at the limit
+        ("\u0958" * 100, "\u0915\u093c" * 100),  # 100 sent, 200 stored: at the limit
+        ("Pay\u200brent", "Pay\u200brent"),  # inside, kept
+    ],
+)
+async def test_titles_are_stored_composed_and_trimmed(
+    client: httpx.AsyncClient, sent: str, stored: str
+) -> None:
+    task = await create(client, sent, description="  e\u0301\n")
+    assert (task["title"], task["description"]) == (stored, "  \u00e9\n")
+    url = f"/api/alice/tasks/{task['id']}"
+    for method in ("PUT", "PATCH"):
+        response = await client.request(method, url, json={"title": sent}, headers=bearer())
+        assert response.json()["title"] == stored
+    assert (await client.get(url, headers=bearer())).json()["title"] == stored
+
+
+@pytest.mark.parametrize(
     "body",
     [
         {},
@@ -206,6 +229,13 @@ async def test_length_limits_are_inclusive(
         {"title": "ok", "completed": "true"},
         {"title": "ok", "description": 3},
         {"title": "nul \x00 inside"},
+        {"title": "\x00"},
+        {"title": "\u200b"},  # only invisible characters: blank
+        {"title": "\u200b\u200c\u200d\u2060\ufeff"},
+        {"title": "\u3164"},  # Hangul filler
+        {"title": " \u00ad\u180e\ufe0f "},
+        {"title": "\u0958" * 101},  # 202 characters once composed
+        {"title": "ok", "description": "\ufb2c" * 334},  # 1002 once composed
         {"title": "ok", "description": "nul \x00"},
     ],
 )

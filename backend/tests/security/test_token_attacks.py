@@ -351,10 +351,98 @@ async def test_missing_required_claim(client: httpx.AsyncClient, claim: str) -> 
     assert response.json()["detail"] in (errors.MISSING_CLAIM, errors.INVALID_SUBJECT)
 
 
-@pytest.mark.parametrize("sub", ["", "   ", 42, ["alice"], {"id": "alice"}, True])
-async def test_sub_must_be_a_non_empty_string(client: httpx.AsyncClient, sub: Any) -> None:
-    token = jwt.encode({**claims_for(), "sub": sub}, SECRET, algorithm="HS256")
-    await assert_refused(client, token)
+# --- `sub` is a user id: 1 to 64 of [A-Za-z0-9_-] (taskapi.auth.subject) ------------------
+
+
+def with_sub(sub: Any) -> str:
+    """A token signed with the configured secret: only the rule can refuse it."""
+    return jwt.encode({**claims_for(), "sub": sub}, SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "sub",
+    [
+        "a",
+        "7",  # a database serial (advanced.database.generateId: "serial")
+        "Zq3xY8bN1cV5mK2pL9wR4tH6jD0sF7gA",  # Better Auth's generateId: 32 of [A-Za-z0-9]
+        "123e4567-e89b-12d3-a456-426614174000",  # generateId: "uuid"
+        "V1StGXR8_Z5jdHi6B-myT",  # nanoid
+        "x" * 64,
+    ],
+)
+async def test_every_kind_of_better_auth_id_is_a_user_id(
+    client: httpx.AsyncClient, sub: str
+) -> None:
+    response = await call(client, with_sub(sub), sub=sub)
+    assert response.status_code == 200, response.text
+    assert (await call(client, with_sub(sub), sub="alice")).status_code == 403
+
+
+async def test_sub_must_not_be_empty(client: httpx.AsyncClient) -> None:
+    await assert_refused(client, with_sub(""), errors.INVALID_SUBJECT)
+
+
+async def test_sub_must_not_be_longer_than_64(client: httpx.AsyncClient) -> None:
+    await assert_refused(client, with_sub("a" * 65), errors.SUBJECT_TOO_LONG)
+    await assert_refused(client, with_sub("a" * 5000), errors.SUBJECT_TOO_LONG)
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "EdDSA", "RS256"])
+async def test_sub_must_not_hold_nul(
+    client: httpx.AsyncClient, jwks: JWKSServer, signing_keys: dict[str, SigningKey], algorithm: str
+) -> None:
+    """The issue's example: PostgreSQL text cannot hold U+0000, and this was a 500 there."""
+    claims = {**claims_for(), "sub": "a\u0000b"}
+    if algorithm == "HS256":
+        token = jwt.encode(claims, SECRET, algorithm="HS256")
+    else:
+        key = signing_keys[algorithm]
+        token = jwt.encode(claims, key.private_key, algorithm=algorithm, headers={"kid": key.kid})
+    await assert_refused(client, token, errors.SUBJECT_CHARACTERS)
+    # ... also under the path that names that very user, which once reached the database.
+    response = await call(client, token, sub="a%00b")
+    assert response.status_code == 401
+    assert response.json()["detail"] == errors.SUBJECT_CHARACTERS
+
+
+@pytest.mark.parametrize("sub", ["a\x01b", "a\x1fb", "a\x7fb", "a\x85b", "alice\n", "\x1b[31m"])
+async def test_sub_must_not_hold_control_characters(client: httpx.AsyncClient, sub: str) -> None:
+    await assert_refused(client, with_sub(sub), errors.SUBJECT_CHARACTERS)
+
+
+@pytest.mark.parametrize(
+    "sub",
+    [
+        "ålice",
+        "\u0430lice",  # a Cyrillic a: looks like "alice"
+        "\uff41lice",  # a fullwidth a
+        "a\u200bb",  # a zero-width space
+        "alice\ufeff",
+        "\U0001f600",
+        "\ud800",  # a lone surrogate, as JSON allows it to be written
+    ],
+)
+async def test_sub_must_be_ascii(client: httpx.AsyncClient, sub: str) -> None:
+    await assert_refused(client, with_sub(sub), errors.SUBJECT_CHARACTERS)
+
+
+@pytest.mark.parametrize("sub", [" ", " alice", "alice ", "al ice", "a\tb", "\u00a0alice"])
+async def test_sub_must_not_hold_whitespace(client: httpx.AsyncClient, sub: str) -> None:
+    await assert_refused(client, with_sub(sub), errors.SUBJECT_CHARACTERS)
+
+
+@pytest.mark.parametrize(
+    "sub", ["a/b", "../alice", "a%2Fb", "%00", ".", "..", "a.b", "a?b", "a#b", "a\\b", "a:b"]
+)
+async def test_sub_must_not_hold_path_characters(client: httpx.AsyncClient, sub: str) -> None:
+    await assert_refused(client, with_sub(sub), errors.SUBJECT_CHARACTERS)
+
+
+@pytest.mark.parametrize("sub", [42, 0, 1.5, True, ["alice"], {"id": "alice"}, None])
+async def test_sub_must_be_a_string(client: httpx.AsyncClient, sub: Any) -> None:
+    response = await assert_refused(client, with_sub(sub))
+    # null is no sub at all to PyJWT
+    assert response.json()["detail"] in (errors.INVALID_SUBJECT, errors.MISSING_CLAIM)
 
 
 @pytest.mark.parametrize(

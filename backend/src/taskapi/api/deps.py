@@ -19,6 +19,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from taskapi import errors, tasks
 from taskapi.api import media
+from taskapi.auth.subject import USER_ID_PATTERN
 from taskapi.auth.verifier import (
     MAX_TOKEN_BYTES,
     InvalidToken,
@@ -88,8 +89,18 @@ CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 
 async def path_owner(
     principal: CurrentPrincipal,
-    user_id: Annotated[str, Path(description="The user whose tasks these are: the token's `sub`")],
+    user_id: Annotated[
+        str,
+        Path(
+            description="The user whose tasks these are: the token's `sub`",
+            # Documented only: a path that is not the token's user is 403 (after the 401
+            # check), not 422, whatever it holds.
+            json_schema_extra={"pattern": USER_ID_PATTERN},
+        ),
+    ],
 ) -> str:
+    """The path's user id, once it is the token's. The token's is a valid user id
+    (taskapi.auth.subject), so no other path value gets past here to the database."""
     if principal.user_id != user_id:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=errors.FORBIDDEN_USER)
     return user_id
@@ -175,9 +186,9 @@ async def read_capped_body(
         status_code=status.HTTP_413_CONTENT_TOO_LARGE, detail=errors.BODY_TOO_LARGE
     )
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if _declares_more_than(declared, MAX_BODY_BYTES):
         raise too_large
-    if refuse_content is not None and declared.isdigit() and int(declared) > 0:
+    if refuse_content is not None and _declares_more_than(declared, 0):
         raise refuse_content
     body = bytearray()
     async for chunk in request.stream():
@@ -206,6 +217,16 @@ def unsupported_media(request: Request) -> HTTPException | None:
         detail=detail,
         headers=media.hint_headers(request.method, detail),
     )
+
+
+def _declares_more_than(declared: str, limit: int) -> bool:
+    """Whether a Content-Length (RFC 9110 §8.6: 1*DIGIT, leading zeros allowed) is over `limit`.
+    ASCII digits only (`str.isdigit` also takes "²"), and compared by length first: `int()` of a
+    5000-digit value raises. Anything else is left for the body's own reading to judge."""
+    if not (declared.isascii() and declared.isdigit()):
+        return False
+    significant = declared.lstrip("0")
+    return len(significant) > len(str(limit)) or int(significant or "0") > limit
 
 
 class JsonBody(Generic[ModelT]):

@@ -8,6 +8,7 @@ JWKS key its `kid` names, and only with that key's own algorithm. Nothing in the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ import jwt
 
 from taskapi import errors
 from taskapi.auth.jwks import ASYMMETRIC_ALGORITHMS, IssuerUnreachable, JWKSCache
+from taskapi.auth.subject import NotAUserId, valid_user_id
 from taskapi.auth.token_cache import VerifiedTokenCache
 
 # A Better Auth JWT is well under 1 KiB; anything this big is an attack on the parser.
@@ -36,8 +38,17 @@ class VerificationUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    user_id: str
+    user_id: str  # the token's `sub`, a valid user id (taskapi.auth.subject)
     claims: dict[str, Any]
+
+
+def _as_time(numeric_date: float) -> float:
+    """A NumericDate (RFC 7519 §2: seconds since the epoch, any size) as a float; one past a
+    float's range (a signed `exp` of 10**400) is as good as never."""
+    try:
+        return float(numeric_date)
+    except OverflowError:
+        return math.inf
 
 
 class TokenVerifier:
@@ -64,7 +75,7 @@ class TokenVerifier:
             return known
         principal = await self._verify(token)
         # Until `exp` exactly: the leeway forgives clock skew once, not for the cache's lifetime.
-        self._verified.put(cache_key, principal, float(principal.claims["exp"]))
+        self._verified.put(cache_key, principal, _as_time(principal.claims["exp"]))
         return principal
 
     async def _verify(self, token: str) -> Principal:
@@ -85,10 +96,11 @@ class TokenVerifier:
             raise InvalidToken(errors.UNSUPPORTED_ALGORITHM)
 
         claims = self._decode(token, key, algorithm)
-        subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject.strip():
-            raise InvalidToken(errors.INVALID_SUBJECT)
-        return Principal(user_id=subject, claims=claims)
+        try:
+            user_id = valid_user_id(claims.get("sub"))
+        except NotAUserId as wrong:
+            raise InvalidToken(wrong.reason) from None
+        return Principal(user_id=user_id, claims=claims)
 
     async def _jwks_key(self, header: dict[str, Any], algorithm: str) -> jwt.PyJWK:
         if self._jwks is None:
