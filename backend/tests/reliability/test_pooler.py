@@ -19,8 +19,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from taskapi.database_url import Pooler, parse_database_url
+from taskapi.db import create_engine
+from taskapi.tasks import tasks_table
 from tests.keys import SECRET, hs256
 from tests.live import serving
 from tests.pgbouncer import PgBouncer, pgbouncer
@@ -109,7 +113,11 @@ async def test_behind_transaction_mode_pgbouncer_no_500_and_nothing_lost(
     database = make_url(fresh_database).database or ""
     with pgbouncer(fresh_database, tmp_path / "pgbouncer", pool_size=POOL_SIZE) as pooler:
         # Migrated through the pooler as well (tests/live.serving runs `taskapi migrate`).
-        env = {"BETTER_AUTH_SECRET": SECRET, "DATABASE_URL": pooler.url}
+        # application_name is a startup parameter PgBouncer passes on (unlike most settings).
+        env = {
+            "BETTER_AUTH_SECRET": SECRET,
+            "DATABASE_URL": f"{pooler.url}?application_name=taskapi",
+        }
         env["DATABASE_POOLER"] = "transaction"
         with serving(tmp_path, **env) as base, PoolWatch(pooler, database) as watch:
             done = asyncio.Event()
@@ -119,6 +127,7 @@ async def test_behind_transaction_mode_pgbouncer_no_500_and_nothing_lost(
             finally:
                 done.set()
             reads = await asyncio.gather(*readers)
+            clients = pooler.show("CLIENTS")
 
     read_statuses = sum((statuses for statuses, _ in reads), Counter[int]())
     print(  # the figures for the record (pytest -s shows them)
@@ -130,6 +139,7 @@ async def test_behind_transaction_mode_pgbouncer_no_500_and_nothing_lost(
     assert watch.modes == {"transaction"}
     assert watch.most_servers <= POOL_SIZE
     assert watch.most_clients >= 4 * POOL_SIZE
+    assert {c["application_name"] for c in clients if c["database"] == database} == {"taskapi"}
     # Nothing failed, nothing was lost or duplicated.
     assert outcome.bad_statuses == []
     assert outcome.mismatches == []
@@ -137,3 +147,24 @@ async def test_behind_transaction_mode_pgbouncer_no_500_and_nothing_lost(
     assert set(read_statuses) <= {200, 201}, read_statuses
     assert read_statuses[201] == READERS * TASKS_PER_READER
     assert [wrong for _, wrong in reads if wrong] == []
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(("pooler", "kept"), [("none", True), ("transaction", False)])
+async def test_only_direct_connections_keep_prepared_statements(
+    database_url: str, pooler: Pooler, kept: bool
+) -> None:
+    """Direct connections keep their statements prepared (the list's speed relies on it);
+    behind a transaction pooler none outlives its statement, so none can be looked for on the
+    wrong server connection."""
+    engine = create_engine(parse_database_url(database_url, pooler))
+    try:
+        async with engine.connect() as connection:
+            for _ in range(2):
+                await connection.execute(
+                    select(tasks_table.c.id).where(tasks_table.c.user_id == "u")
+                )
+            prepared = await connection.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+    finally:
+        await engine.dispose()
+    assert (prepared > 0) is kept
