@@ -15,7 +15,13 @@ def settings(**values: Any) -> Settings:
 
 
 def refusal(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
-    for name in ("BETTER_AUTH_SECRET", "BETTER_AUTH_URL", "BETTER_AUTH_JWKS_URL", "DATABASE_URL"):
+    for name in (
+        "BETTER_AUTH_SECRET",
+        "BETTER_AUTH_URL",
+        "BETTER_AUTH_JWKS_URL",
+        "DATABASE_URL",
+        "DATABASE_POOLER",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -107,3 +113,37 @@ def test_a_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -
     assert loaded.better_auth_secret is not None
     assert loaded.better_auth_secret.get_secret_value() == SECRET
     assert loaded.better_auth_url is None
+
+
+NEON_POOLED = "postgresql://o:pw@ep-cool-1-pooler.eu-central-1.aws.neon.tech/neondb"
+
+
+@pytest.mark.parametrize(
+    ("pooler", "url", "pooled"),
+    [
+        (None, NEON_POOLED, True),  # auto: Neon's pooled host
+        (None, "postgresql://u@h/db", False),
+        ("auto", "postgresql://u@h/db?pgbouncer=true", True),
+        (" Transaction ", "postgresql://u@h/db", True),
+        ("none", NEON_POOLED, False),
+        ("", NEON_POOLED, True),  # `DATABASE_POOLER=` in a .env file: not set
+    ],
+)
+def test_database_pooler_decides_with_the_url(pooler: str | None, url: str, pooled: bool) -> None:
+    values = {} if pooler is None else {"database_pooler": pooler}
+    loaded = settings(better_auth_secret=SECRET, database_url=url, **values)
+    assert loaded.database.transaction_pooler is pooled
+
+
+def test_an_unknown_pooler_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = refusal(monkeypatch, BETTER_AUTH_SECRET=SECRET, DATABASE_POOLER="session")
+    assert message.startswith("configuration error: DATABASE_POOLER ")
+    assert "'transaction'" in message
+
+
+def test_a_transaction_pooler_in_front_of_sqlite_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Most likely DATABASE_URL was forgotten and SQLite is the default.
+    message = refusal(monkeypatch, BETTER_AUTH_SECRET=SECRET, DATABASE_POOLER="transaction")
+    assert "DATABASE_POOLER=transaction needs a postgresql:// DATABASE_URL" in message

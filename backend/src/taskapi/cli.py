@@ -125,7 +125,7 @@ def _serve(args: argparse.Namespace) -> None:
 def _require_current_schema(settings: Settings) -> None:
     head = migrate.head_revision()
     try:
-        current = migrate.current_revision(settings.database_url)
+        current = migrate.current_revision(settings.database)
     except (OSError, SQLAlchemyError) as error:
         raise CommandError(_database_problem(error), EXIT_DATABASE) from None
     if current != head:
@@ -138,7 +138,7 @@ def _require_current_schema(settings: Settings) -> None:
 def _migrate(_args: argparse.Namespace) -> None:
     settings = get_settings()
     try:
-        migrate.upgrade(settings.database_url)
+        migrate.upgrade(settings.database)
     except (OSError, SQLAlchemyError) as error:
         raise CommandError(_database_problem(error), EXIT_DATABASE) from None
     print(f"taskapi: database schema is at {migrate.head_revision()} (latest)")

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from taskapi.database_url import DatabaseURL, parse_database_url
+from taskapi.database_url import DatabaseURL, Pooler, parse_database_url
 
 MIN_SECRET_LENGTH = 32
 MAX_LEEWAY_SECONDS = 60
@@ -84,7 +84,25 @@ class Settings(BaseSettings):
 
     @property
     def database(self) -> DatabaseURL:
-        return parse_database_url(self.database_url)
+        return parse_database_url(self.database_url, self.database_pooler)
+
+    # Whether DATABASE_URL leads to a transaction-mode pooler (PgBouncer, Neon's pooled URL):
+    # "auto" decides from the URL (taskapi.database_url); "transaction" or "none" says so.
+    database_pooler: Pooler = "auto"
+
+    @field_validator("database_pooler", mode="before")
+    @classmethod
+    def _pooler_words(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip().lower() or "auto"
+        return value
+
+    @model_validator(mode="after")
+    def _pooler_needs_postgres(self) -> Self:
+        # Most likely DATABASE_URL was meant to be set too and fell back to the SQLite default.
+        if self.database_pooler == "transaction" and self.database.is_sqlite:
+            raise ValueError("DATABASE_POOLER=transaction needs a postgresql:// DATABASE_URL")
+        return self
 
 
 def describe_validation_error(error: ValidationError) -> str:

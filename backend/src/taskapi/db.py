@@ -41,18 +41,43 @@ class Connection(Protocol):
     async def scalar(self, statement: Executable, /) -> Any: ...
 
 
+def _unnamed_statement() -> str:
+    return ""
+
+
+# Behind a transaction-mode pooler (PgBouncer 1.18 and the like; database.transaction_pooler)
+# the pooler may give each round trip of a client connection another server connection, so a
+# statement prepared on one may be executed on another: "prepared statement "__asyncpg_stmt_1__"
+# does not exist" (or "already exists", when another client's counter reached the same name).
+# Hence: nothing cached, by asyncpg (`statement_cache_size`) or by SQLAlchemy's dialect
+# (`prepared_statement_cache_size`); and each statement prepared unnamed (the name "", which
+# `prepared_statement_name_func` hands to asyncpg's `Connection.prepare`). With no cache, asyncpg
+# then sends an unnamed statement's Parse again in the same message as its Bind and Execute, so
+# the statement is parsed and run on one server connection whichever one that is, and nothing
+# is left behind on the server. SQLAlchemy's docs ("Prepared Statement Name with PGBouncer")
+# suggest unique names instead: those still break outside a transaction (our autocommit
+# statements), where the prepare and the execute may reach different server connections, and
+# they pile up on the server. See asyncpg's FAQ on PgBouncer and its `Connection._get_statement`.
+TRANSACTION_POOLER_CONNECT_ARGS: dict[str, Any] = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": _unnamed_statement,
+}
+
+
 def create_engine(database: DatabaseURL) -> AsyncEngine:
     """An async engine, for migrations and tooling on either database."""
     if database.is_sqlite:
         engine = create_async_engine(database.url, connect_args=database.connect_args)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
+    pooler_args = TRANSACTION_POOLER_CONNECT_ARGS if database.transaction_pooler else {}
     return create_async_engine(
         database.url,
         # A database that is down or hung is a 503 within 5 s, never a request left hanging:
         # connecting gives up after 3 s, a statement after 4 s, waiting for a pooled
         # connection after 3 s.
-        connect_args={"timeout": 3, "command_timeout": 4, **database.connect_args},
+        connect_args={"timeout": 3, "command_timeout": 4, **database.connect_args, **pooler_args},
         pool_timeout=3,
         # One connection per request in flight at the load we size for (32): with fewer, a
         # request queued for a connection had a p99 of 1 s (measured, docs/performance.md).

@@ -12,17 +12,26 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from taskapi.database_url import parse_database_url
+from taskapi.database_url import DatabaseURL, parse_database_url
 from taskapi.db import create_engine
 
 T = TypeVar("T")
 
+# A URL as written (its pooler decided from the URL alone), or as Settings.database parsed it
+# (DATABASE_POOLER included). Behind a transaction-mode pooler the migrations run through it
+# like any other statement: each in Alembic's one transaction, so on one server connection.
+Database = DatabaseURL | str
 
-def alembic_config(database_url: str) -> Config:
+
+def alembic_config(database: Database) -> Config:
     config = Config()
     config.set_main_option("script_location", "taskapi:migrations")
-    config.attributes["database_url"] = database_url
+    config.attributes["database"] = database
     return config
+
+
+def parsed(database: Database) -> DatabaseURL:
+    return database if isinstance(database, DatabaseURL) else parse_database_url(database)
 
 
 # Search indexes exist in one database's own form only (an FTS5 table on SQLite, GIN trigram
@@ -35,30 +44,31 @@ def modelled(name: str | None, _type: str, _parent: object) -> bool:
     return not (name or "").startswith(SEARCH_INDEX_PREFIXES)
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database: Database, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database), revision)
 
 
-def downgrade(database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(database_url), revision)
+def downgrade(database: Database, revision: str) -> None:
+    command.downgrade(alembic_config(database), revision)
 
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
-def current_revision(database_url: str) -> str | None:
+def current_revision(database: Database) -> str | None:
     return on_connection(
-        database_url,
+        database,
         lambda connection: MigrationContext.configure(connection).get_current_revision(),
     )
 
 
-def on_connection(database_url: str, work: Callable[[Connection], T]) -> T:
-    """Run synchronous `work` (inspection, Alembic) on a short-lived connection to the database."""
+def on_connection(database: Database, work: Callable[[Connection], T]) -> T:
+    """Run synchronous `work` (inspection, Alembic) on a short-lived connection to the database,
+    in one transaction (so on one server connection behind a transaction-mode pooler)."""
 
     async def run() -> T:
-        engine = create_engine(parse_database_url(database_url))
+        engine = create_engine(parsed(database))
         try:
             async with engine.connect() as connection:
                 return await connection.run_sync(work)

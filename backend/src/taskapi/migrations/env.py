@@ -9,8 +9,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from taskapi import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from taskapi.database_url import parse_database_url
 from taskapi.db import create_engine
+from taskapi.migrate import parsed
 
 target_metadata = SQLModel.metadata
 
@@ -28,7 +28,9 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = create_engine(parse_database_url(context.config.attributes["database_url"]))
+    # Behind a transaction-mode pooler the engine prepares nothing that outlives a statement
+    # (taskapi.db); the migrations run in one transaction, so on one server connection.
+    engine = create_engine(parsed(context.config.attributes["database"]))
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)
