@@ -30,9 +30,9 @@ Factory = Callable[[], str]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests about PostgreSQL itself (two processes on one server, the server stopped under
-    load) run in the PostgreSQL pass of `make test`; without a server they are deselected,
-    and pytest reports how many."""
+    """Tests about PostgreSQL itself (two processes on one server, a server of the test's own
+    stopped under load) run in the PostgreSQL pass of `make test`; without a server they are
+    deselected, and pytest reports how many."""
     if _postgres_admin_url() is not None:
         return
     deselected = [item for item in items if item.get_closest_marker("postgresql")]

@@ -1,50 +1,39 @@
-"""Database faults under load: PostgreSQL stopped and started again beneath a running server, and
-an SQLite lock held by another process."""
+"""Database faults under load: PostgreSQL stopped and started again beneath a running server (a
+PostgreSQL server the test starts for itself, see tests/postgres_server.py), and an SQLite lock
+held by another process."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.keys import SECRET, hs256
 from tests.live import serving
+from tests.postgres_server import PostgresServer, postgres_server
 
 pytestmark = pytest.mark.anyio
 
 ANSWER_WITHIN_SECONDS = 5
 
 
-def postgres_cluster(database_url: str) -> tuple[str, str]:
-    """The Debian cluster (version, name) that listens on the database URL's port."""
-    port = str(make_url(database_url).port or 5432)
-    listing = subprocess.run(
-        ["/usr/bin/pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True
-    ).stdout
-    for line in listing.splitlines():
-        version, name, cluster_port, *_ = line.split()
-        if cluster_port == port:
-            return version, name
-    raise AssertionError(f"no local PostgreSQL cluster on port {port}:\n{listing}")
-
-
-def pg_ctl(cluster: tuple[str, str], action: str) -> None:
-    command = ["/usr/bin/pg_ctlcluster", "--skip-systemctl-redirect", *cluster, action]
-    subprocess.run([*command, *(["-m", "fast"] if action == "stop" else [])], check=True)
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test's own, to stop: never the machine's shared one."""
+    with postgres_server() as server:
+        yield server
 
 
 @pytest.mark.postgresql
 async def test_postgresql_stopped_under_load_gives_quick_503s_then_recovers_losing_nothing(
-    tmp_path: Path, fresh_database: str
+    tmp_path: Path, own_postgres: PostgresServer
 ) -> None:
-    cluster = postgres_cluster(fresh_database)
     headers = {"Authorization": f"Bearer {hs256('faulty')}"}
     attempted: dict[str, str] = {}  # Idempotency-Key -> title
     acknowledged: dict[str, int] = {}  # Idempotency-Key -> task id
@@ -72,19 +61,19 @@ async def test_postgresql_stopped_under_load_gives_quick_503s_then_recovers_losi
                 assert response.headers["Retry-After"].isdigit()
                 await asyncio.sleep(0.05)
 
-    with serving(tmp_path, BETTER_AUTH_SECRET=SECRET, DATABASE_URL=fresh_database) as base:
+    with serving(tmp_path, BETTER_AUTH_SECRET=SECRET, DATABASE_URL=own_postgres.url) as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             writers = [asyncio.create_task(writer(client, n)) for n in range(8)]
             await asyncio.sleep(1.5)
             before_fault = len(acknowledged)
-            await asyncio.to_thread(pg_ctl, cluster, "stop")
+            await asyncio.to_thread(own_postgres.stop)
             try:
                 await asyncio.sleep(3)
                 assert (await client.get("/health/ready")).status_code == 503
                 assert (await client.get("/health")).status_code == 200
                 during_fault = len(acknowledged)
             finally:
-                await asyncio.to_thread(pg_ctl, cluster, "start")
+                await asyncio.to_thread(own_postgres.start)
             deadline = time.monotonic() + 30
             while (await client.get("/health/ready")).status_code != 200:
                 assert time.monotonic() < deadline, "did not recover within 30 s"
