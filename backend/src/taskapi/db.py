@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
 
+from taskapi import casefold
 from taskapi.database_url import DatabaseURL
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -46,6 +47,8 @@ def create_engine(database: DatabaseURL) -> AsyncEngine:
     if database.is_sqlite:
         engine = create_async_engine(database.url, connect_args=database.connect_args)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        # Migrations and tooling fold case as the app does: the search index's triggers need it.
+        event.listen(engine.sync_engine, "connect", _register_functions)
         return engine
     return create_async_engine(
         database.url,
@@ -102,6 +105,7 @@ class SQLiteDatabase:
             isolation_level="AUTOCOMMIT",
         )
         event.listen(self.engine, "connect", _tune_sqlite)
+        event.listen(self.engine, "connect", _register_functions)
         event.listen(self.engine, "connect", _gather_statistics)
         self._connection: _InlineConnection | None = None
 
@@ -177,6 +181,11 @@ def _gather_statistics(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA analysis_limit=1000")
     cursor.execute("ANALYZE")
     cursor.close()
+
+
+def _register_functions(dbapi_connection: Any, _record: Any) -> None:
+    # lower() as PostgreSQL's, for every script: sorting by title, short searches, the index.
+    casefold.register(dbapi_connection)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     RowMapping,
+    String,
     column,
     delete,
     func,
@@ -26,7 +27,12 @@ from sqlalchemy import (
     table,
     update,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
+from taskapi import casefold
+from taskapi.casefold import pg_lower
 from taskapi.db import Connection
 from taskapi.models import (
     MAX_TASK_ID,
@@ -71,6 +77,27 @@ def _owned(owner: str, status: StatusFilter = StatusFilter.all) -> list[Any]:
     return conditions
 
 
+class Folded(FunctionElement[str]):
+    """`lower(text)` as PostgreSQL computes it. On SQLite it is written `unicode_lower(…)`, the
+    same function (taskapi.casefold, registered on every connection), so that a sort by title
+    reads the index of lower-cased titles (migration 0006). Both databases then order by code
+    point, as PostgreSQL does on a C.UTF-8 database."""
+
+    type = String()
+    inherit_cache = True
+    name = "folded"
+
+
+@compiles(Folded)
+def _lower(element: Folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Folded, "sqlite")
+def _unicode_lower(element: Folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{casefold.SQL_NAME}({compiler.process(element.clauses, **kw)})"
+
+
 SortKey = Literal["created", "updated", "due", "priority", "title"]
 Order = Literal["asc", "desc"]
 
@@ -88,7 +115,7 @@ SORT_COLUMNS: dict[SortKey, Any] = {
     "updated": columns.updated_at,
     "due": columns.due_at,
     "priority": columns.priority,
-    "title": func.lower(columns.title),
+    "title": Folded(columns.title),
 }
 
 
@@ -158,17 +185,21 @@ class ListQuery:
         return ordered
 
 
-# SQLite's trigram index (migration 0005): a phrase of three characters or more is matched as a
-# substring, ignoring case; shorter ones have no trigram and read the rows.
+# SQLite's trigram index (migration 0006) holds titles and descriptions lower-cased as PostgreSQL
+# does (taskapi.casefold): a phrase of three characters or more, lower-cased the same way, is
+# matched as a substring of them; shorter ones have no trigram and read the rows.
 search_index = table("task_search", column("rowid"))
 TRIGRAM = 3
 
 
 def _text_search(text: str, dialect: str) -> Any:
-    """Case-insensitive substring in the title or the description (`%` and `_` literal). On
-    PostgreSQL this is ILIKE, which the trigram indexes serve as it is."""
+    """Case-insensitive substring in the title or the description (`%` and `_` literal): what
+    PostgreSQL's ILIKE finds, which compares `lower()` of both sides (and which its trigram
+    indexes serve as it is). SQLite gives the same answers: the index above, or `lower(…) LIKE
+    lower(…)` (SQLAlchemy's `icontains`) with `lower` made PostgreSQL's."""
     if dialect == "sqlite" and len(text) >= TRIGRAM:
-        phrase = '"' + text.replace('"', '""') + '"'
+        folded = pg_lower(text)  # as long as `text`: the mapping is one character to one
+        phrase = '"' + folded.replace('"', '""') + '"'
         return columns.id.in_(
             select(search_index.c.rowid).where(literal_column("task_search").op("MATCH")(phrase))
         )
