@@ -33,3 +33,15 @@ IDEMPOTENT_TASK_DELETED = "The task this Idempotency-Key created has since been 
 BODY_TOO_LARGE = "Request body too large: the limit is 1 MiB"
 ISSUER_UNREACHABLE = "Cannot verify the token now: the issuer's keys are unreachable"
 DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly"
+
+# ---- Costly requests and the task quota (fix/sqlite) ----
+# 409: the person's list is full; deleting tasks resolves it (RFC 9110 §15.5.10)
+TASK_QUOTA_REACHED = (
+    "Task limit reached: you already have {quota} tasks, the most one person can keep. "
+    "Delete some (or clear completed ones) to add more"
+)
+# 503: a read stopped at its time budget
+STATEMENT_TIMEOUT = (
+    "The database stopped this request after its time limit; try again shortly, "
+    "or narrow the search or filters"
+)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     table,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -50,6 +51,14 @@ tasks_table = Task.__table__  # type: ignore[attr-defined]
 columns = tasks_table.c
 counts_table = TaskCount.__table__  # type: ignore[attr-defined]
 tags_table = TaskTag.__table__  # type: ignore[attr-defined]
+
+
+class QuotaReached(Exception):
+    """The owner already has as many tasks as the quota allows."""
+
+    def __init__(self, quota: int) -> None:
+        super().__init__(f"the quota is {quota} tasks")
+        self.quota = quota
 
 
 class VersionMismatch(Exception):
@@ -146,6 +155,14 @@ class ListQuery:
             or self.due_after
             or self.overdue
         )
+
+    @property
+    def reads_an_index(self) -> bool:
+        """Served by reading one index in order (every sort has one), up to `offset + limit`
+        entries of one person (at most the quota), with the total from the counts: cheap
+        enough for the event loop. Any other list may read every task the person has, to filter
+        and count them (`taskapi.db.long_read`)."""
+        return self.by_status_only
 
     def conditions(self, owner: str, dialect: str) -> list[Any]:
         conditions = _owned(owner, self.status)
@@ -284,8 +301,10 @@ async def get(connection: Connection, owner: str, task_id: int) -> TaskRow | Non
     return result.mappings().one_or_none()
 
 
-async def create(connection: Connection, owner: str, body: TaskCreate) -> TaskRow:
-    """Needs a transaction when the body has tags."""
+async def create(connection: Connection, owner: str, body: TaskCreate, quota: int) -> TaskRow:
+    """Needs a transaction: the quota is checked, and the owner's count row held, until the
+    task is committed. Raises QuotaReached when the owner already has `quota` tasks."""
+    await _hold_room(connection, owner, quota)
     now = utc_now()
     result = await connection.execute(
         insert(tasks_table)
@@ -296,6 +315,24 @@ async def create(connection: Connection, owner: str, body: TaskCreate) -> TaskRo
     if body.tags:
         await _set_tags(connection, owner, task["id"], body.tags)
     return task
+
+
+async def _hold_room(connection: Connection, owner: str, quota: int) -> None:
+    """Check the quota against the owner's count (kept by triggers, migration 0002) and hold that
+    row until the transaction ends: an upsert that writes the row (creating it for a first task)
+    only while the total is under the quota. On PostgreSQL a concurrent create of the same owner
+    waits for the row's lock, then sees the committed total (an ON CONFLICT DO UPDATE re-checks
+    its WHERE on the newest version, https://www.postgresql.org/docs/current/sql-insert.html),
+    so two creates at quota - 1 cannot both pass; on SQLite writes run one at a time."""
+    upsert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
+    new = upsert(counts_table).values(user_id=owner, total=0, completed=0)
+    claim = new.on_conflict_do_update(
+        index_elements=[counts_table.c.user_id],
+        set_={"total": counts_table.c.total},
+        where=counts_table.c.total < quota,
+    ).returning(counts_table.c.total)
+    if (await connection.execute(claim)).first() is None:
+        raise QuotaReached(quota)
 
 
 async def change(
