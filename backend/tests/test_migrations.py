@@ -136,3 +136,24 @@ def test_the_counts_follow_every_kind_of_write(empty_database: Callable[[], str]
     )
     assert task_counts(url) == [("ann", 2, 1), ("bob", 1, 0)]
     assert migrate.on_connection(url, lambda c: c.execute(COUNTS_MATCH).scalar()) == 0
+
+
+def test_tasks_made_before_0006_are_found_ignoring_case_in_every_script(
+    empty_database: Callable[[], str],
+) -> None:
+    # Georgian capitals (Mtavruli) are lower case to PostgreSQL, not to 0005's SQLite index.
+    url = empty_database()
+    migrate.upgrade(url, "0005")
+    run_sql(
+        url,
+        "INSERT INTO tasks (user_id, title, completed, created_at, updated_at) "
+        "VALUES ('ann', 'ᲡᲐᲥᲐᲠᲗᲕᲔᲚᲝ ΟΔΟΣ', FALSE, '2026-01-01', '2026-01-01')",
+    )
+    assert search_index_finds(url, "ᲡᲐᲥᲐᲠ") == 1
+    migrate.upgrade(url)
+    assert search_index_finds(url, "საქარ") == 1
+    assert search_index_finds(url, "οδοσ") == 1
+    migrate.downgrade(url, "0005")
+    assert search_index_finds(url, "ᲡᲐᲥᲐᲠ") == 1
+    migrate.upgrade(url)
+    assert search_index_finds(url, "საქარ") == 1

@@ -13,6 +13,7 @@ from taskapi.database_url import DatabaseURL, Pooler, parse_database_url
 
 MIN_SECRET_LENGTH = 32
 MAX_LEEWAY_SECONDS = 60
+DEFAULT_TASK_QUOTA = 10_000
 
 
 class ConfigurationError(Exception):
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     better_auth_jwks_url: str | None = None
     database_url: str = "sqlite:///taskapi.db"
     jwt_leeway_seconds: Annotated[int, Field(ge=0, le=MAX_LEEWAY_SECONDS)] = 30
+    # The most tasks one person may keep (TASK_QUOTA): far more than a person's list needs, and
+    # a bound on what any one person's search, sort or count can cost.
+    task_quota: Annotated[int, Field(ge=1)] = DEFAULT_TASK_QUOTA
 
     @field_validator("better_auth_secret", "better_auth_url", "better_auth_jwks_url", mode="before")
     @classmethod

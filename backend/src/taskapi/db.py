@@ -8,25 +8,46 @@ run SQLite statements inline, on the event loop's own thread, through one connec
 with synchronous=NORMAL a commit does not fsync, and one process is the only writer, so a
 statement does not wait on a lock; busy_timeout bounds the rare wait on another process (a
 `taskapi migrate`, a backup).
+
+Reads that may run long (a search, a filter that counts its matches, the tag counts) do not run
+there: `read()` gives them one of a few reader connections (WAL lets readers
+run beside the writer), each statement on the reader's own thread (sqlite3 releases the GIL while
+a statement runs), with a time budget after which SQLite interrupts it (`sqlite3_interrupt`,
+https://sqlite.org/c3ref/interrupt.html) and `StatementTimeout` is raised. One person's costly
+search then never holds up another person's list.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine, Result
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
 
+from taskapi import casefold
 from taskapi.database_url import DatabaseURL
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# A read statement on SQLite is interrupted after this long. A search or a filter over a
+# person's 10,000 tasks (the default quota) of ordinary text takes tens of milliseconds; text
+# built to be slow (one letter repeated, searched for with 100 of it) takes seconds, and would
+# only take a core from everyone else. PostgreSQL's statements are bounded at 4 s.
+SQLITE_STATEMENT_BUDGET_S = 2.0
+SQLITE_READERS = 2  # reader connections (and threads); further long reads queue for one
 POOL_SIZE = 32  # per process; PostgreSQL allows 100 connections by default
+
+
+class StatementTimeout(Exception):
+    """A statement ran past its time budget and was stopped; it changed nothing (reads only)."""
 
 
 class Connection(Protocol):
@@ -70,6 +91,8 @@ def create_engine(database: DatabaseURL) -> AsyncEngine:
     if database.is_sqlite:
         engine = create_async_engine(database.url, connect_args=database.connect_args)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        # Migrations and tooling fold case as the app does: the search index's triggers need it.
+        event.listen(engine.sync_engine, "connect", _register_functions)
         return engine
     pooler_args = TRANSACTION_POOLER_CONNECT_ARGS if database.transaction_pooler else {}
     return create_async_engine(
@@ -94,6 +117,17 @@ def create_engine(database: DatabaseURL) -> AsyncEngine:
 def open_database(database: DatabaseURL) -> PostgresDatabase | SQLiteDatabase:
     """What the app serves requests from."""
     return SQLiteDatabase(database) if database.is_sqlite else PostgresDatabase(database)
+
+
+def long_read(
+    database: PostgresDatabase | SQLiteDatabase,
+) -> AbstractAsyncContextManager[Connection]:
+    """Where a read that may take long runs: on SQLite a reader off the event loop with a time
+    budget (`StatementTimeout`); on PostgreSQL, whose driver never blocks the loop, the usual
+    connection (its statements are bounded by `command_timeout`)."""
+    if isinstance(database, SQLiteDatabase):
+        return database.read()
+    return database.connect()
 
 
 class PostgresDatabase:
@@ -127,8 +161,22 @@ class SQLiteDatabase:
             isolation_level="AUTOCOMMIT",
         )
         event.listen(self.engine, "connect", _tune_sqlite)
+        event.listen(self.engine, "connect", _register_functions)
         event.listen(self.engine, "connect", _gather_statistics)
         self._connection: _InlineConnection | None = None
+        self.reader_engine: Engine = sqlalchemy.create_engine(
+            database.url.set(drivername="sqlite+pysqlite"),
+            pool_size=SQLITE_READERS,
+            max_overflow=0,
+            connect_args={**database.connect_args, "check_same_thread": False},
+            isolation_level="AUTOCOMMIT",
+        )
+        event.listen(self.reader_engine, "connect", _tune_sqlite)
+        event.listen(self.reader_engine, "connect", _register_functions)
+        event.listen(self.reader_engine, "connect", _read_only)
+        self.statement_budget = SQLITE_STATEMENT_BUDGET_S
+        self._readers: asyncio.Queue[_ReaderConnection] = asyncio.Queue()
+        self._opened: list[_ReaderConnection] = []
 
     def _inline(self) -> _InlineConnection:
         # Opened on first use and kept: checking a connection out of the pool for every
@@ -157,11 +205,30 @@ class SQLiteDatabase:
                 connection.run("ROLLBACK")
             raise
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        """A reader connection for statements that may run long: each runs on the reader's own
+        thread, and one still running after `statement_budget` seconds is interrupted
+        (`StatementTimeout`). Reads only (`PRAGMA query_only`)."""
+        if self._readers.empty() and len(self._opened) < SQLITE_READERS:
+            self._opened.append(_ReaderConnection(self.reader_engine.connect(), self))
+            self._readers.put_nowait(self._opened[-1])
+        reader = await self._readers.get()
+        try:
+            yield reader
+        finally:
+            self._readers.put_nowait(reader)
+
     async def dispose(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        for reader in self._opened:
+            reader.close()
+        self._opened.clear()
+        self._readers = asyncio.Queue()
         self.engine.dispose()
+        self.reader_engine.dispose()
 
 
 class _InlineConnection:
@@ -191,6 +258,50 @@ class _InlineConnection:
         self._connection.close()
 
 
+class _ReaderConnection:
+    """Statements run on this connection's own thread, one at a time, each within the budget."""
+
+    def __init__(self, connection: sqlalchemy.Connection, owner: SQLiteDatabase) -> None:
+        self._connection = connection
+        self._owner = owner
+        self._sqlite: Any = connection.connection.dbapi_connection
+        # One thread per connection: a statement abandoned by a cancelled request still finishes
+        # (or is interrupted) before the next one starts on this connection.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-reader")
+        self.dialect = connection.dialect
+
+    async def execute(self, statement: Executable, /) -> Result[Any]:
+        return await self._run(statement)
+
+    async def scalar(self, statement: Executable, /) -> Any:
+        return (await self._run(statement)).scalar()
+
+    async def _run(self, statement: Executable) -> Result[Any]:
+        loop = asyncio.get_running_loop()
+        # sqlite3_interrupt may be called from any thread; one that comes after the statement
+        # ended is forgotten when the next statement starts.
+        deadline = loop.call_later(self._owner.statement_budget, self._sqlite.interrupt)
+        done = loop.run_in_executor(self._thread, self._fetch_all, statement)
+        try:
+            return await done
+        except OperationalError as error:
+            if "interrupted" in str(error.orig):
+                raise StatementTimeout from None
+            raise
+        except asyncio.CancelledError:
+            self._sqlite.interrupt()  # nobody is waiting for it any more
+            raise
+        finally:
+            deadline.cancel()
+
+    def _fetch_all(self, statement: Executable) -> Result[Any]:
+        return self._connection.execute(statement).freeze()()
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)
+        self._connection.close()
+
+
 def _gather_statistics(dbapi_connection: Any, _record: Any) -> None:
     """Table statistics for SQLite's query planner, once when the server opens the database
     (PostgreSQL's autovacuum keeps its own). Without them SQLite guessed badly for filtered
@@ -202,6 +313,16 @@ def _gather_statistics(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA analysis_limit=1000")
     cursor.execute("ANALYZE")
     cursor.close()
+
+
+def _register_functions(dbapi_connection: Any, _record: Any) -> None:
+    # lower() as PostgreSQL's, for every script: sorting by title, short searches, the index.
+    casefold.register(dbapi_connection)
+
+
+def _read_only(dbapi_connection: Any, _record: Any) -> None:
+    # A reader can never write: an interrupted statement leaves nothing half done.
+    dbapi_connection.execute("PRAGMA query_only=1")
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -49,3 +49,15 @@ UNSUPPORTED_CONTENT_ENCODING = (
 # --- 401: the token's `sub` is not a user id (taskapi.auth.subject) ----------------------------
 SUBJECT_TOO_LONG = "Invalid token: sub is longer than 64 characters"
 SUBJECT_CHARACTERS = "Invalid token: sub may hold only ASCII letters, digits, '-' and '_'"
+
+# ---- Costly requests and the task quota (fix/sqlite) ----
+# 409: the person's list is full; deleting tasks resolves it (RFC 9110 §15.5.10)
+TASK_QUOTA_REACHED = (
+    "Task limit reached: you already have {quota} tasks, the most one person can keep. "
+    "Delete some (or clear completed ones) to add more"
+)
+# 503: a read stopped at its time budget
+STATEMENT_TIMEOUT = (
+    "The database stopped this request after its time limit; try again shortly, "
+    "or narrow the search or filters"
+)

@@ -50,14 +50,17 @@ async def create_once(
     owner: str,
     key: str,
     body: TaskCreate,
+    quota: int,
 ) -> Outcome:
+    """Raises KeyReused, or tasks.QuotaReached for a new task beyond the quota (a replay of a
+    task already made is answered whatever the quota)."""
     asked = fingerprint(body)
     try:
-        return await _create_or_replay(database, owner, key, body, asked)
+        return await _create_or_replay(database, owner, key, body, asked, quota)
     except IntegrityError:
         # A request with this key committed first: this one's task was rolled back; answer as
         # that one was answered.
-        return await _create_or_replay(database, owner, key, body, asked)
+        return await _create_or_replay(database, owner, key, body, asked, quota)
 
 
 async def _create_or_replay(
@@ -66,6 +69,7 @@ async def _create_or_replay(
     key: str,
     body: TaskCreate,
     asked: str,
+    quota: int,
 ) -> Outcome:
     now = utc_now()
     async with database.transaction() as connection:
@@ -84,7 +88,7 @@ async def _create_or_replay(
             if stored.request_hash != asked:
                 raise KeyReused
             return Outcome(await tasks.get(connection, owner, stored.task_id), replayed=True)
-        task = await tasks.create(connection, owner, body)
+        task = await tasks.create(connection, owner, body, quota)
         await connection.execute(
             insert(keys_table).values(
                 user_id=owner, key=key, request_hash=asked, task_id=task["id"], created_at=now

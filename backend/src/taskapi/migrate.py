@@ -35,8 +35,9 @@ def parsed(database: Database) -> DatabaseURL:
 
 
 # Search indexes exist in one database's own form only (an FTS5 table on SQLite, GIN trigram
-# indexes on PostgreSQL); they are made by migration 0005 and not described by the models.
-SEARCH_INDEX_PREFIXES = ("task_search", "ix_tasks_search")
+# indexes on PostgreSQL), as does SQLite's index of lower-cased titles (on a function of its
+# own); they are made by migrations 0005 and 0006 and not described by the models.
+SEARCH_INDEX_PREFIXES = ("task_search", "ix_tasks_search", "ix_tasks_user_id_folded_title")
 
 
 def modelled(name: str | None, _type: str, _parent: object) -> bool:

@@ -72,9 +72,13 @@ Description = Annotated[
     ),
 ]
 
+# A search phrase is something typed to find a task, not a pasted paragraph; the trigram
+# search's cost grows with the phrase's length (about 1 ms per character over 200 long tasks).
+SEARCH_MAX = 100
+
 SearchText = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=TITLE_MAX),
+    StringConstraints(min_length=1, max_length=SEARCH_MAX),
     _normalised(text.search_text),
     AfterValidator(_no_nul),
     PydanticField(json_schema_extra={"pattern": DESCRIPTION_PATTERN}),

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     RowMapping,
+    String,
     column,
     delete,
     func,
@@ -26,7 +27,13 @@ from sqlalchemy import (
     table,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
+from taskapi import casefold
+from taskapi.casefold import pg_lower
 from taskapi.db import Connection
 from taskapi.models import (
     MAX_TASK_ID,
@@ -44,6 +51,14 @@ tasks_table = Task.__table__  # type: ignore[attr-defined]
 columns = tasks_table.c
 counts_table = TaskCount.__table__  # type: ignore[attr-defined]
 tags_table = TaskTag.__table__  # type: ignore[attr-defined]
+
+
+class QuotaReached(Exception):
+    """The owner already has as many tasks as the quota allows."""
+
+    def __init__(self, quota: int) -> None:
+        super().__init__(f"the quota is {quota} tasks")
+        self.quota = quota
 
 
 class VersionMismatch(Exception):
@@ -71,6 +86,27 @@ def _owned(owner: str, status: StatusFilter = StatusFilter.all) -> list[Any]:
     return conditions
 
 
+class Folded(FunctionElement[str]):
+    """`lower(text)` as PostgreSQL computes it. On SQLite it is written `unicode_lower(…)`, the
+    same function (taskapi.casefold, registered on every connection), so that a sort by title
+    reads the index of lower-cased titles (migration 0006). Both databases then order by code
+    point, as PostgreSQL does on a C.UTF-8 database."""
+
+    type = String()
+    inherit_cache = True
+    name = "folded"
+
+
+@compiles(Folded)
+def _lower(element: Folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Folded, "sqlite")
+def _unicode_lower(element: Folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{casefold.SQL_NAME}({compiler.process(element.clauses, **kw)})"
+
+
 SortKey = Literal["created", "updated", "due", "priority", "title"]
 Order = Literal["asc", "desc"]
 
@@ -88,7 +124,7 @@ SORT_COLUMNS: dict[SortKey, Any] = {
     "updated": columns.updated_at,
     "due": columns.due_at,
     "priority": columns.priority,
-    "title": func.lower(columns.title),
+    "title": Folded(columns.title),
 }
 
 
@@ -119,6 +155,14 @@ class ListQuery:
             or self.due_after
             or self.overdue
         )
+
+    @property
+    def reads_an_index(self) -> bool:
+        """Served by reading one index in order (every sort has one), up to `offset + limit`
+        entries of one person (at most the quota), with the total from the counts: cheap
+        enough for the event loop. Any other list may read every task the person has, to filter
+        and count them (`taskapi.db.long_read`)."""
+        return self.by_status_only
 
     def conditions(self, owner: str, dialect: str) -> list[Any]:
         conditions = _owned(owner, self.status)
@@ -158,17 +202,21 @@ class ListQuery:
         return ordered
 
 
-# SQLite's trigram index (migration 0005): a phrase of three characters or more is matched as a
-# substring, ignoring case; shorter ones have no trigram and read the rows.
+# SQLite's trigram index (migration 0006) holds titles and descriptions lower-cased as PostgreSQL
+# does (taskapi.casefold): a phrase of three characters or more, lower-cased the same way, is
+# matched as a substring of them; shorter ones have no trigram and read the rows.
 search_index = table("task_search", column("rowid"))
 TRIGRAM = 3
 
 
 def _text_search(text: str, dialect: str) -> Any:
-    """Case-insensitive substring in the title or the description (`%` and `_` literal). On
-    PostgreSQL this is ILIKE, which the trigram indexes serve as it is."""
+    """Case-insensitive substring in the title or the description (`%` and `_` literal): what
+    PostgreSQL's ILIKE finds, which compares `lower()` of both sides (and which its trigram
+    indexes serve as it is). SQLite gives the same answers: the index above, or `lower(…) LIKE
+    lower(…)` (SQLAlchemy's `icontains`) with `lower` made PostgreSQL's."""
     if dialect == "sqlite" and len(text) >= TRIGRAM:
-        phrase = '"' + text.replace('"', '""') + '"'
+        folded = pg_lower(text)  # as long as `text`: the mapping is one character to one
+        phrase = '"' + folded.replace('"', '""') + '"'
         return columns.id.in_(
             select(search_index.c.rowid).where(literal_column("task_search").op("MATCH")(phrase))
         )
@@ -253,8 +301,10 @@ async def get(connection: Connection, owner: str, task_id: int) -> TaskRow | Non
     return result.mappings().one_or_none()
 
 
-async def create(connection: Connection, owner: str, body: TaskCreate) -> TaskRow:
-    """Needs a transaction when the body has tags."""
+async def create(connection: Connection, owner: str, body: TaskCreate, quota: int) -> TaskRow:
+    """Needs a transaction: the quota is checked, and the owner's count row held, until the
+    task is committed. Raises QuotaReached when the owner already has `quota` tasks."""
+    await _hold_room(connection, owner, quota)
     now = utc_now()
     result = await connection.execute(
         insert(tasks_table)
@@ -265,6 +315,24 @@ async def create(connection: Connection, owner: str, body: TaskCreate) -> TaskRo
     if body.tags:
         await _set_tags(connection, owner, task["id"], body.tags)
     return task
+
+
+async def _hold_room(connection: Connection, owner: str, quota: int) -> None:
+    """Check the quota against the owner's count (kept by triggers, migration 0002) and hold that
+    row until the transaction ends: an upsert that writes the row (creating it for a first task)
+    only while the total is under the quota. On PostgreSQL a concurrent create of the same owner
+    waits for the row's lock, then sees the committed total (an ON CONFLICT DO UPDATE re-checks
+    its WHERE on the newest version, https://www.postgresql.org/docs/current/sql-insert.html),
+    so two creates at quota - 1 cannot both pass; on SQLite writes run one at a time."""
+    upsert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
+    new = upsert(counts_table).values(user_id=owner, total=0, completed=0)
+    claim = new.on_conflict_do_update(
+        index_elements=[counts_table.c.user_id],
+        set_={"total": counts_table.c.total},
+        where=counts_table.c.total < quota,
+    ).returning(counts_table.c.total)
+    if (await connection.execute(claim)).first() is None:
+        raise QuotaReached(quota)
 
 
 async def change(

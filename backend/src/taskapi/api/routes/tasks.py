@@ -6,7 +6,8 @@ TypeAdapter) and returned as ready bytes; `response_model` documents them in Ope
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
@@ -15,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 from pydantic.json_schema import SkipJsonSchema
 
-from taskapi import errors, idempotency, tasks
+from taskapi import db, errors, idempotency, tasks
 from taskapi.api.deps import (
     DatabaseDep,
     IfMatch,
@@ -25,6 +26,7 @@ from taskapi.api.deps import (
     task_not_found,
 )
 from taskapi.models import (
+    SEARCH_MAX,
     TAGS_MAX,
     Cleared,
     CompletionUpdate,
@@ -66,6 +68,7 @@ BODY_ANSWERS: dict[int | str, dict[str, Any]] = {
     415: _answer(errors.UNSUPPORTED_MEDIA_TYPE),
 }
 GUARD_ANSWERS: dict[int | str, dict[str, Any]] = {412: _answer(errors.VERSION_MISMATCH)}
+LONG_READ_ANSWERS: dict[int | str, dict[str, Any]] = {503: _answer(errors.STATEMENT_TIMEOUT)}
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"], responses=AUTH_ANSWERS)
 
@@ -101,6 +104,33 @@ async def version_mismatch(_request: Request, mismatch: Exception) -> Response:
     )
 
 
+@asynccontextmanager
+async def long_read(
+    database: db.PostgresDatabase | db.SQLiteDatabase,
+) -> AsyncIterator[db.Connection]:
+    """A connection for reads that may take long (`taskapi.db.long_read`). One stopped at its
+    time budget is a 503 with Retry-After: the request was valid, and whether it fits the
+    budget depends on the load and on what else the database holds; PostgreSQL's statement
+    timeout is a 503 too (taskapi.main)."""
+    try:
+        async with db.long_read(database) as connection:
+            yield connection
+    except db.StatementTimeout:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=errors.STATEMENT_TIMEOUT,
+            headers={"Retry-After": "2"},
+        ) from None
+
+
+def quota_reached(reached: tasks.QuotaReached) -> HTTPException:
+    """409: the list is full, which the person can resolve by deleting tasks (RFC 9110
+    §15.5.10); not 403 (they may create tasks) nor 429 (no wait makes room)."""
+    return HTTPException(
+        status.HTTP_409_CONFLICT, detail=errors.TASK_QUOTA_REACHED.format(quota=reached.quota)
+    )
+
+
 def list_response(rows: Sequence[TaskRow], total: int) -> Response:
     body = MANY.dump_json([cast(TaskJSON, dict(row)) for row in rows])
     return Response(body, media_type="application/json", headers={"X-Total-Count": str(total)})
@@ -109,6 +139,7 @@ def list_response(rows: Sequence[TaskRow], total: int) -> Response:
 @router.get(
     "",
     response_model=list[TaskPublic],
+    responses=LONG_READ_ANSWERS,
     summary="List tasks: filter, search, sort, page",
     description="Filters combine: a task must pass all of them. `X-Total-Count` gives how many "
     "pass, across all pages. Equal sort keys are ordered by id, so pages never overlap.",
@@ -127,7 +158,10 @@ async def list_tasks(
     ] = None,
     q: Annotated[
         SearchText | SkipJsonSchema[None],
-        Query(description="Appears in the title or the description, ignoring case"),
+        Query(
+            description="Appears in the title or the description, ignoring case (in every "
+            f"script, as PostgreSQL's lower() folds it); 1-{SEARCH_MAX} characters"
+        ),
     ] = None,
     due_before: Annotated[DueTime | SkipJsonSchema[None], Query()] = None,
     due_after: Annotated[DueTime | SkipJsonSchema[None], Query()] = None,
@@ -163,7 +197,10 @@ async def list_tasks(
         limit=limit,
         offset=offset,
     )
-    async with database.connect() as connection:
+    # A list read straight off an index stays on the event loop (the fast path); any other may
+    # read every task the person has, and must not hold up anyone else's requests meanwhile.
+    reads = database.connect() if query.reads_an_index else long_read(database)
+    async with reads as connection:
         rows, total = await tasks.list_page(connection, owner, query)
     return list_response(rows, total)
 
@@ -191,12 +228,14 @@ async def clear_completed(
     responses=BODY_ANSWERS
     | {
         404: _answer(errors.IDEMPOTENT_TASK_DELETED),
+        409: _answer(errors.TASK_QUOTA_REACHED.format(quota="N")),
         422: _answer(errors.IDEMPOTENCY_KEY_REUSED),
     },
     openapi_extra=create_body.openapi(),
     summary="Create a task",
 )
 async def create_task(
+    request: Request,
     owner: OwnerId,
     database: DatabaseDep,
     body: Annotated[TaskCreate, Depends(create_body)],
@@ -212,11 +251,14 @@ async def create_task(
         ),
     ] = None,
 ) -> Response:
-    if idempotency_key is None:
-        async with database.transaction() as connection:  # the task and its tags
-            return task_response(await tasks.create(connection, owner, body), 201)
+    quota: int = request.app.state.settings.task_quota
     try:
-        outcome = await idempotency.create_once(database, owner, idempotency_key, body)
+        if idempotency_key is None:
+            async with database.transaction() as connection:  # quota, task and tags together
+                return task_response(await tasks.create(connection, owner, body, quota), 201)
+        outcome = await idempotency.create_once(database, owner, idempotency_key, body, quota)
+    except tasks.QuotaReached as reached:
+        raise quota_reached(reached) from None
     except idempotency.KeyReused:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors.IDEMPOTENCY_KEY_REUSED
