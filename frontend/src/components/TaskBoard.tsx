@@ -355,6 +355,7 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
               ref={searchInput}
               type="search"
               name="search"
+              maxLength={100} // the API's limit on `q`: a search phrase, not a paragraph
               className={inputClass}
               placeholder="Words in a title or details"
               value={search}
