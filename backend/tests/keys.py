@@ -72,6 +72,11 @@ def hs256(sub: str = "alice", *, secret: str = SECRET, **overrides: Any) -> str:
     return jwt.encode(claims_for(sub, **overrides), secret, algorithm="HS256")
 
 
+def bearer(sub: str = "alice") -> dict[str, str]:
+    """The Authorization header of an HS256 token for `sub`."""
+    return {"Authorization": f"Bearer {hs256(sub)}"}
+
+
 @dataclass
 class JWKSServer:
     """A real HTTP server on localhost that publishes a JWKS and counts requests."""

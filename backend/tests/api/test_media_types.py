@@ -15,23 +15,13 @@ import pytest
 from taskapi import errors
 from taskapi.api import media
 from taskapi.api.deps import MAX_BODY_BYTES
-from tests.keys import hs256
+from tests.keys import bearer
 from tests.routes import concrete, minimal_body, operations
 
 pytestmark = pytest.mark.anyio
 
 REFUSED = {errors.MISSING_MEDIA_TYPE, errors.UNSUPPORTED_MEDIA_TYPE}
 BOUNDARY = "b0undary"
-
-
-def bearer(sub: str = "alice") -> dict[str, str]:
-    return {"Authorization": f"Bearer {hs256(sub)}"}
-
-
-@pytest.fixture
-async def spec(client: httpx.AsyncClient) -> dict[str, Any]:
-    document: dict[str, Any] = (await client.get("/openapi.json")).json()
-    return document
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from taskapi import errors
 from taskapi.api.methods import METHODS
-from tests.keys import hs256
+from tests.keys import bearer
 from tests.routes import concrete, methods_by_path, operations, parameters
 
 pytestmark = pytest.mark.anyio
@@ -22,16 +22,6 @@ pytestmark = pytest.mark.anyio
 UNKNOWN_METHODS = ("PROPFIND", "FOO")
 # Header fields that differ between any two answers, whatever the method.
 PER_ANSWER = {"x-request-id", "date"}
-
-
-def bearer(sub: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {hs256(sub)}"}
-
-
-@pytest.fixture
-async def spec(client: httpx.AsyncClient) -> dict[str, Any]:
-    document: dict[str, Any] = (await client.get("/openapi.json")).json()
-    return document
 
 
 @pytest.fixture

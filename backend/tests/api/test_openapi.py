@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def spec(client: httpx.AsyncClient) -> dict[str, Any]:
-    response = await client.get("/openapi.json")
-    assert response.status_code == 200
-    document: dict[str, Any] = response.json()
-    return document
 
 
 async def test_bearer_scheme(spec: dict[str, Any]) -> None:

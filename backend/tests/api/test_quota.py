@@ -10,9 +10,9 @@ from pydantic import ValidationError
 
 from taskapi.config import Settings
 from tests.api.test_organising import total
-from tests.api.test_tasks import bearer, create
+from tests.api.test_tasks import create
 from tests.conftest import make_settings
-from tests.keys import SECRET, JWKSServer
+from tests.keys import SECRET, JWKSServer, bearer
 
 pytestmark = pytest.mark.anyio
 

@@ -8,16 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.keys import hs256
+from tests.keys import bearer
 
 pytestmark = pytest.mark.anyio
 
 
 JSON = {"Content-Type": "application/json"}
-
-
-def bearer(sub: str = "alice") -> dict[str, str]:
-    return {"Authorization": f"Bearer {hs256(sub)}"}
 
 
 async def create(client: httpx.AsyncClient, title: str, sub: str = "alice", **fields: Any) -> Any:

@@ -20,7 +20,8 @@ from sqlalchemy import text
 
 from taskapi.casefold import pg_lower
 from tests.api.test_organising import titles
-from tests.api.test_tasks import bearer, create
+from tests.api.test_tasks import create
+from tests.keys import bearer
 
 pytestmark = pytest.mark.anyio
 

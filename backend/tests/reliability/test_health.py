@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from taskapi.main import create_app
-from tests.api.test_tasks import bearer
 from tests.conftest import make_settings
+from tests.keys import bearer
 
 pytestmark = pytest.mark.anyio
 

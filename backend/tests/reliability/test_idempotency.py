@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from taskapi.idempotency import KEEP_FOR
 from taskapi.models import utc_now
-from tests.api.test_tasks import bearer
+from tests.keys import bearer
 
 pytestmark = pytest.mark.anyio
 

@@ -26,8 +26,9 @@ from taskapi.db import SQLiteDatabase
 from taskapi.main import create_app
 from taskapi.models import SEARCH_MAX
 from taskapi.tasks import ListQuery, columns
-from tests.api.test_tasks import bearer, create
+from tests.api.test_tasks import create
 from tests.conftest import make_settings
+from tests.keys import bearer
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_tasks import bearer, create
+from tests.api.test_tasks import create
+from tests.keys import bearer
 
 pytestmark = pytest.mark.anyio
 

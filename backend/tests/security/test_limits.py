@@ -10,13 +10,9 @@ import httpx
 import pytest
 
 from taskapi.observability import JsonFormatter, user_hash
-from tests.keys import hs256
+from tests.keys import bearer, hs256
 
 pytestmark = pytest.mark.anyio
-
-
-def bearer(sub: str = "alice") -> dict[str, str]:
-    return {"Authorization": f"Bearer {hs256(sub)}"}
 
 
 @pytest.mark.parametrize("depth", [1_000, 100_000])

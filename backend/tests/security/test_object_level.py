@@ -11,16 +11,12 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import Message
 
-from tests.keys import hs256
+from tests.keys import bearer, hs256
 
 pytestmark = pytest.mark.anyio
 
 USERS = ("alice", "bob", "carol")
 METHODS = ("GET", "PUT", "PATCH", "DELETE")
-
-
-def bearer(sub: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {hs256(sub)}"}
 
 
 @pytest.fixture
