@@ -106,7 +106,7 @@ def _startup_parameters(query: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValueError(
             f"has the query parameter {unknown[0]!r}, which is not supported "
-            "(supported: sslmode, application_name, pgbouncer)"
+            "(supported: sslmode, channel_binding, application_name, pgbouncer)"
         )
     name = query.get("application_name")
     if name is None:

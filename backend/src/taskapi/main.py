@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -14,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from taskapi import __version__, errors
 from taskapi.api.methods import method_not_allowed
 from taskapi.api.routes import health, tags, tasks
+from taskapi.api.validation import validation_failed
 from taskapi.auth.jwks import JWKSCache
 from taskapi.auth.verifier import TokenVerifier
 from taskapi.config import Settings, get_settings
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadAsGet)  # inside RequestContext, which logs the request as HEAD
     app.add_middleware(RequestContext)  # outermost: it sees (and stamps) every answer
     app.add_exception_handler(405, method_not_allowed)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     for unavailable in DATABASE_UNAVAILABLE:
         app.add_exception_handler(unavailable, database_unavailable)
     app.add_exception_handler(VersionMismatch, tasks.version_mismatch)
