@@ -75,13 +75,9 @@ lint: $(PY_STAMP)
 	$(BIN)/mypy --config-file backend/pyproject.toml e2e scripts
 
 # SQLite always; PostgreSQL as well when TEST_DATABASE_URL names a server (each run makes and
-# drops its own database there).
+# drops its own databases there). The two passes run side by side; logs in test-output/.
 test-backend: $(PY_STAMP)
-	cd backend && env -u TEST_DATABASE_URL .venv/bin/pytest -q
-	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
-	  echo "--- again on PostgreSQL ($${TEST_DATABASE_URL%%@*}@…)"; \
-	  cd backend && .venv/bin/pytest -q; \
-	else echo "--- TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+	$(BIN)/python scripts/test_backend.py
 
 test-frontend: $(NPM_STAMP)
 	cd frontend && npx tsc --noEmit
