@@ -20,9 +20,9 @@ search then never holds up another person's list.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Protocol
 
 import sqlalchemy
@@ -44,6 +44,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_STATEMENT_BUDGET_S = 2.0
 SQLITE_READERS = 2  # reader connections (and threads); further long reads queue for one
 POOL_SIZE = 32  # per process; PostgreSQL allows 100 connections by default
+LONG_READS_PER_PERSON = 4  # per process: see PerPersonLimit
 
 
 class StatementTimeout(Exception):
@@ -119,21 +120,56 @@ def open_database(database: DatabaseURL) -> PostgresDatabase | SQLiteDatabase:
     return SQLiteDatabase(database) if database.is_sqlite else PostgresDatabase(database)
 
 
-def long_read(
-    database: PostgresDatabase | SQLiteDatabase,
-) -> AbstractAsyncContextManager[Connection]:
-    """Where a read that may take long runs: on SQLite a reader off the event loop with a time
-    budget (`StatementTimeout`); on PostgreSQL, whose driver never blocks the loop, the usual
-    connection (its statements are bounded by `command_timeout`)."""
-    if isinstance(database, SQLiteDatabase):
-        return database.read()
-    return database.connect()
+class TooManyLongReads(Exception):
+    """The person already has `LONG_READS_PER_PERSON` long reads running in this process."""
+
+
+class PerPersonLimit:
+    """At most `limit` long reads of one person at a time in this process: the readers (SQLite)
+    and the pool (PostgreSQL, 32 connections) are shared by everyone, and forty searches of one
+    person at once held another person's list for 3.8 s and cost them a 503. Beyond the limit a
+    read is refused at once (`TooManyLongReads`, a 429 with Retry-After: RFC 6585 §4) rather
+    than queued, so the one who asks too much is the one who waits."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._running: dict[str, int] = {}
+
+    @contextmanager
+    def slot(self, person: str) -> Iterator[None]:
+        running = self._running.get(person, 0)
+        if running >= self.limit:
+            raise TooManyLongReads
+        self._running[person] = running + 1
+        try:
+            yield
+        finally:
+            left = self._running[person] - 1
+            if left:
+                self._running[person] = left
+            else:
+                del self._running[person]
+
+
+@asynccontextmanager
+async def long_read(
+    database: PostgresDatabase | SQLiteDatabase, person: str
+) -> AsyncIterator[Connection]:
+    """Where a read that may take long runs, within the person's share (`PerPersonLimit`): on
+    SQLite a reader off the event loop with a time budget (`StatementTimeout`); on PostgreSQL,
+    whose driver never blocks the loop, the usual connection (its statements are bounded by
+    `command_timeout`)."""
+    with database.long_reads.slot(person):
+        reads = database.read() if isinstance(database, SQLiteDatabase) else database.connect()
+        async with reads as connection:
+            yield connection
 
 
 class PostgresDatabase:
     def __init__(self, database: DatabaseURL) -> None:
         self.engine = create_engine(database)
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.long_reads = PerPersonLimit(LONG_READS_PER_PERSON)
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
@@ -153,6 +189,7 @@ class PostgresDatabase:
 
 class SQLiteDatabase:
     def __init__(self, database: DatabaseURL) -> None:
+        self.long_reads = PerPersonLimit(LONG_READS_PER_PERSON)
         self.engine: Engine = sqlalchemy.create_engine(
             database.url.set(drivername="sqlite+pysqlite"),
             # One connection for the process: statements run one at a time on the loop's thread.

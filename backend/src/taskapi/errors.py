@@ -61,3 +61,7 @@ STATEMENT_TIMEOUT = (
     "The database stopped this request after its time limit; try again shortly, "
     "or narrow the search or filters"
 )
+# 429: one person's long reads (searches, filtered lists, tag counts) already running
+TOO_MANY_LONG_READS = (
+    "You have too many searches running at once; wait for them to finish, then try again"
+)

@@ -57,9 +57,11 @@ async def create_once(
     asked = fingerprint(body)
     try:
         return await _create_or_replay(database, owner, key, body, asked, quota)
-    except IntegrityError:
+    except (IntegrityError, tasks.QuotaReached):
         # A request with this key committed first: this one's task was rolled back; answer as
-        # that one was answered.
+        # that one was answered. At the quota, the last room may have gone to that very request
+        # while this one waited for the count (PostgreSQL): look for the key again before
+        # refusing; a task no request with this key made is refused again, rightly.
         return await _create_or_replay(database, owner, key, body, asked, quota)
 
 

@@ -8,6 +8,7 @@ tags touch two tables and are given a transaction by their caller (`Database.tra
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -276,12 +277,30 @@ async def tag_counts(connection: Connection, owner: str) -> list[dict[str, Any]]
     return [dict(row) for row in result.mappings()]
 
 
+# How many completed tasks one statement of `clear_completed` deletes on SQLite: with their tags
+# and search entries, 10,000 took 0.96 s in one statement, during which the event loop served
+# no one else; 200 take about 20 ms.
+CLEAR_BATCH = 200
+
+
 async def clear_completed(connection: Connection, owner: str) -> int:
-    """Delete every completed task of the owner (their tags go with them); how many."""
-    result = await connection.execute(
-        delete(tasks_table).where(*_owned(owner, StatusFilter.completed))
-    )
-    return int(getattr(result, "rowcount", 0))
+    """Delete every completed task of the owner (their tags go with them); how many. On SQLite,
+    whose statements run on the event loop (taskapi.db), in batches of CLEAR_BATCH with the loop
+    free between them: each batch commits on its own, and a task completed meanwhile may go
+    with the last one (it is completed: that is what was asked). On PostgreSQL one statement."""
+    completed = _owned(owner, StatusFilter.completed)
+    if connection.dialect.name != "sqlite":
+        result = await connection.execute(delete(tasks_table).where(*completed))
+        return int(getattr(result, "rowcount", 0))
+    batch = select(columns.id).where(*completed).limit(CLEAR_BATCH).scalar_subquery()
+    deleted = 0
+    while True:
+        result = await connection.execute(delete(tasks_table).where(columns.id.in_(batch)))
+        count = int(getattr(result, "rowcount", 0))
+        deleted += count
+        if count < CLEAR_BATCH:
+            return deleted
+        await asyncio.sleep(0)  # let other requests' statements run between batches
 
 
 async def _set_tags(connection: Connection, owner: str, task_id: int, tags: list[str]) -> None:

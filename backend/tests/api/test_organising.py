@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
 
+from taskapi import tasks as tasks_module
 from tests.api.test_tasks import create
 from tests.keys import bearer
 
@@ -286,6 +289,35 @@ async def test_clear_completed_deletes_only_completed_and_says_how_many(
     assert tags == [{"tag": "done-soon", "count": 1}]
     again = await client.delete(f"{URL}?status=completed", headers=bearer())
     assert again.json() == {"deleted": 0}
+
+
+async def test_clearing_many_completed_tasks_lets_others_in_between_batches(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tasks_module, "CLEAR_BATCH", 3)
+    for n in range(8):
+        task = await create(client, f"done {n}", tags=["old"])
+        await client.patch(f"{URL}/{task['id']}/complete", headers=bearer())
+    await create(client, "still to do")
+    deletes: list[str] = []
+    engine = app.state.database.engine
+    sync_engine = getattr(engine, "sync_engine", engine)
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM TASKS"):
+            deletes.append(statement)
+
+    event.listen(sync_engine, "before_cursor_execute", count)
+    try:
+        cleared = await client.delete(f"{URL}?status=completed", headers=bearer())
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count)
+
+    assert (cleared.status_code, cleared.json()) == (200, {"deleted": 8})
+    assert await titles(client) == ["still to do"]
+    assert (await client.get("/api/alice/tags", headers=bearer())).json() == []
+    # SQLite runs statements on the event loop: 3 + 3 + 2, each its own; PostgreSQL one.
+    assert len(deletes) == (3 if app.state.database.engine.dialect.name == "sqlite" else 1)
 
 
 @pytest.mark.parametrize("query", ["", "?status=all", "?status=pending"])

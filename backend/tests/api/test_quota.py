@@ -80,6 +80,22 @@ async def test_concurrent_creates_never_pass_the_quota(
     assert await total(client, "tag=race") == room
 
 
+async def test_retries_racing_with_one_key_at_the_quota_all_get_the_one_task(
+    client: httpx.AsyncClient,
+) -> None:
+    # On PostgreSQL a retry that waited on the count while its twin took the last room used to
+    # find the quota reached (409) before looking for its key again.
+    for n in range(QUOTA - 1):
+        await create(client, f"task {n}")
+    keyed = {**bearer(), "Idempotency-Key": "one-key"}
+    answers = await asyncio.gather(
+        *(client.post(URL, json={"title": "last"}, headers=keyed) for _ in range(12))
+    )
+    assert sorted(answer.status_code for answer in answers) == [201] * 12
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    assert await total(client) == QUOTA
+
+
 def test_the_quota_is_a_setting_of_at_least_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BETTER_AUTH_SECRET", SECRET)
     assert Settings(_env_file=None).task_quota == 10_000

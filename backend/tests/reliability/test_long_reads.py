@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from taskapi import errors, migrate
 from taskapi.casefold import sql_lower
-from taskapi.db import SQLiteDatabase
+from taskapi.db import PerPersonLimit, SQLiteDatabase, TooManyLongReads
 from taskapi.main import create_app
 from taskapi.models import SEARCH_MAX
 from taskapi.tasks import ListQuery, columns
@@ -170,3 +170,34 @@ async def test_sorting_by_title_reads_the_index_of_lower_cased_titles(sqlite_app
         details = [row[-1] for row in plan]
     assert any("ix_tasks_user_id_folded_title" in detail for detail in details), details
     assert not any("TEMP B-TREE" in detail for detail in details), details
+
+
+async def test_a_person_with_too_many_long_reads_running_gets_429_and_no_one_else_does(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # On either database: the readers (SQLite) and the pool (PostgreSQL) are everyone's.
+    await create(client, "milk")
+    limit: PerPersonLimit = app.state.database.long_reads
+    with limit.slot("alice"), limit.slot("alice"), limit.slot("alice"), limit.slot("alice"):
+        assert limit.limit == 4
+        for path in ("/api/alice/tasks?q=milk", "/api/alice/tasks?tag=x", "/api/alice/tags"):
+            refused = await client.get(path, headers=bearer())
+            assert refused.status_code == 429, path
+            assert refused.headers["Retry-After"] == "1"
+            assert refused.json()["detail"] == errors.TOO_MANY_LONG_READS
+        plain = await client.get("/api/alice/tasks", headers=bearer())  # an index read
+        assert plain.status_code == 200
+        others = await client.get("/api/bob/tasks?q=milk", headers=bearer("bob"))
+        assert others.status_code == 200
+    after = await client.get("/api/alice/tasks?q=milk", headers=bearer())
+    assert [task["title"] for task in after.json()] == ["milk"]
+
+
+def test_a_slot_is_given_back_however_the_read_ends() -> None:
+    limit = PerPersonLimit(1)
+    with pytest.raises(RuntimeError), limit.slot("alice"):
+        raise RuntimeError("the read failed")
+    with limit.slot("alice"), pytest.raises(TooManyLongReads), limit.slot("alice"):
+        pass
+    with limit.slot("alice"), limit.slot("bob"):
+        pass

@@ -125,6 +125,9 @@ DatabaseDep = Annotated[PostgresDatabase | SQLiteDatabase, Depends(get_database)
 # API's tags are quoted version numbers.
 _TAG = r'(W/)?"[0-9]{1,18}"'
 IF_MATCH_PATTERN = rf"^[ \t]*(\*|({_TAG})?([ \t]*,[ \t]*({_TAG})?)*)[ \t]*$"
+# A client names the one version it saw, or a few: a list of thousands only made the statement
+# that compares them slow (and, past 32,767 versions, too big for PostgreSQL's driver).
+IF_MATCH_MAX_LENGTH = 1024
 
 
 async def if_match(
@@ -132,9 +135,10 @@ async def if_match(
         str | SkipJsonSchema[None],
         Header(
             alias="If-Match",
+            max_length=IF_MATCH_MAX_LENGTH,
             pattern=IF_MATCH_PATTERN,
             # Said again for the schema, which drops constraints given to an optional value.
-            json_schema_extra={"pattern": IF_MATCH_PATTERN},
+            json_schema_extra={"pattern": IF_MATCH_PATTERN, "maxLength": IF_MATCH_MAX_LENGTH},
             description='Change only if the task is still at this version: its ETag, e.g. "3"',
         ),
     ] = None,

@@ -20,5 +20,5 @@ router = APIRouter(prefix="/api/{user_id}/tags", tags=["tags"], responses=AUTH_A
 )
 async def list_tags(owner: OwnerId, database: DatabaseDep) -> list[TagCount]:
     # Groups every tag the person uses: off the event loop on SQLite.
-    async with long_read(database) as connection:
+    async with long_read(database, owner) as connection:
         return [TagCount(**row) for row in await tasks.tag_counts(connection, owner)]

@@ -68,7 +68,10 @@ BODY_ANSWERS: dict[int | str, dict[str, Any]] = {
     415: _answer(errors.UNSUPPORTED_MEDIA_TYPE),
 }
 GUARD_ANSWERS: dict[int | str, dict[str, Any]] = {412: _answer(errors.VERSION_MISMATCH)}
-LONG_READ_ANSWERS: dict[int | str, dict[str, Any]] = {503: _answer(errors.STATEMENT_TIMEOUT)}
+LONG_READ_ANSWERS: dict[int | str, dict[str, Any]] = {
+    429: _answer(errors.TOO_MANY_LONG_READS),
+    503: _answer(errors.STATEMENT_TIMEOUT),
+}
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"], responses=AUTH_ANSWERS)
 
@@ -106,15 +109,22 @@ async def version_mismatch(_request: Request, mismatch: Exception) -> Response:
 
 @asynccontextmanager
 async def long_read(
-    database: db.PostgresDatabase | db.SQLiteDatabase,
+    database: db.PostgresDatabase | db.SQLiteDatabase, owner: str
 ) -> AsyncIterator[db.Connection]:
     """A connection for reads that may take long (`taskapi.db.long_read`). One stopped at its
     time budget is a 503 with Retry-After: the request was valid, and whether it fits the
     budget depends on the load and on what else the database holds; PostgreSQL's statement
-    timeout is a 503 too (taskapi.main)."""
+    timeout is a 503 too (taskapi.main). A person with too many of them running already gets
+    429 with Retry-After (RFC 6585 §4)."""
     try:
-        async with db.long_read(database) as connection:
+        async with db.long_read(database, owner) as connection:
             yield connection
+    except db.TooManyLongReads:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=errors.TOO_MANY_LONG_READS,
+            headers={"Retry-After": "1"},
+        ) from None
     except db.StatementTimeout:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -199,7 +209,7 @@ async def list_tasks(
     )
     # A list read straight off an index stays on the event loop (the fast path); any other may
     # read every task the person has, and must not hold up anyone else's requests meanwhile.
-    reads = database.connect() if query.reads_an_index else long_read(database)
+    reads = database.connect() if query.reads_an_index else long_read(database, owner)
     async with reads as connection:
         rows, total = await tasks.list_page(connection, owner, query)
     return list_response(rows, total)
