@@ -9,6 +9,7 @@ body is read, and a request for a task that is not the caller's gets 404 whateve
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated, Any, Generic, NoReturn, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Path, Request, status
@@ -125,9 +126,18 @@ DatabaseDep = Annotated[PostgresDatabase | SQLiteDatabase, Depends(get_database)
 # API's tags are quoted version numbers.
 _TAG = r'(W/)?"[0-9]{1,18}"'
 IF_MATCH_PATTERN = rf"^[ \t]*(\*|({_TAG})?([ \t]*,[ \t]*({_TAG})?)*)[ \t]*$"
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
 # A client names the one version it saw, or a few: a list of thousands only made the statement
-# that compares them slow (and, past 32,767 versions, too big for PostgreSQL's driver).
+# that compares them slow (and, past 32,767 versions, too big for PostgreSQL's driver). Checked
+# here, before the pattern, so that a long value costs one comparison; not in the schema, whose
+# fuzzer would then send long values of spaces that no HTTP client may send.
 IF_MATCH_MAX_LENGTH = 1024
+
+
+def _invalid_if_match(message: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("header", "If-Match"), "msg": message}]
+    )
 
 
 async def if_match(
@@ -135,18 +145,25 @@ async def if_match(
         str | SkipJsonSchema[None],
         Header(
             alias="If-Match",
-            max_length=IF_MATCH_MAX_LENGTH,
-            pattern=IF_MATCH_PATTERN,
-            # Said again for the schema, which drops constraints given to an optional value.
-            json_schema_extra={"pattern": IF_MATCH_PATTERN, "maxLength": IF_MATCH_MAX_LENGTH},
-            description='Change only if the task is still at this version: its ETag, e.g. "3"',
+            json_schema_extra={"pattern": IF_MATCH_PATTERN},
+            description='Change only if the task is still at this version: its ETag, e.g. "3"; '
+            f"at most {IF_MATCH_MAX_LENGTH} characters",
         ),
     ] = None,
 ) -> tasks.Expected:
     """The versions If-Match accepts, or None for no precondition. `*` asks only that the task
     exist, which the 404 check already ensures. Comparison is strong: a weak tag (W/"3") never
-    matches, nor does an empty list."""
-    if header is None or header.strip() == "*":
+    matches, nor does an empty list. Raises RequestValidationError (422) for a value longer than
+    IF_MATCH_MAX_LENGTH or outside RFC 9110 §13.1.1's grammar as this API's tags make it."""
+    if header is None:
+        return None
+    if len(header) > IF_MATCH_MAX_LENGTH:
+        raise _invalid_if_match(
+            f"must be at most {IF_MATCH_MAX_LENGTH} characters: name the version you last saw"
+        )
+    if not _IF_MATCH.match(header):
+        raise _invalid_if_match('must be * or a list of this API\'s ETags, such as "3"')
+    if header.strip() == "*":
         return None
     tags = (tag.strip() for tag in header.split(","))
     versions = (int(tag[1:-1]) for tag in tags if tag and not tag.startswith("W/"))
