@@ -1,4 +1,4 @@
-"""What is installed is exactly the locked set (`requirements/test.lock`), so the tests run
+"""What is installed is exactly the locked set (`requirements-test.txt`), so the tests run
 against the versions a fresh clone installs: a FastAPI that changed how it stores routes
 (0.165) must fail here first, not in production."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements"
+ROOT = Path(__file__).resolve().parents[2]
 # Installed but never locked: the installer of the virtual environment, and this package
 # (installed from the working tree).
 NOT_LOCKED = {"pip", "taskapi"}
@@ -19,7 +19,7 @@ NOT_LOCKED = {"pip", "taskapi"}
 def locked(name: str) -> dict[str, str]:
     """{normalised name: version} for every `name==version` line of a lock whose environment
     marker holds here (a Windows-only package is not expected on Linux)."""
-    text = (REQUIREMENTS / name).read_text().replace("\\\n", " ")
+    text = (ROOT / name).read_text().replace("\\\n", " ")
     pins: dict[str, str] = {}
     for line in text.splitlines():
         line = line.split("#", 1)[0].split(" --hash", 1)[0].strip()
@@ -42,7 +42,7 @@ def installed() -> dict[str, str]:
 
 
 def test_every_locked_package_is_installed_at_its_locked_version() -> None:
-    pins = locked("test.lock")
+    pins = locked("requirements-test.txt")
     assert len(pins) >= 50  # really parsed
     assert "fastapi" in pins
     present = installed()
@@ -51,11 +51,11 @@ def test_every_locked_package_is_installed_at_its_locked_version() -> None:
 
 
 def test_nothing_is_installed_that_the_lock_does_not_name() -> None:
-    extra = set(installed()) - set(locked("test.lock")) - NOT_LOCKED
+    extra = set(installed()) - set(locked("requirements-test.txt")) - NOT_LOCKED
     assert extra == set(), "installed but not locked (a venv from an older lock? make clean)"
 
 
 def test_the_run_lock_pins_the_same_versions_as_the_test_lock() -> None:
-    run, test = locked("run.lock"), locked("test.lock")
+    run, test = locked("requirements.txt"), locked("requirements-test.txt")
     assert run.keys() <= test.keys()
     assert {name: version for name, version in run.items() if test[name] != version} == {}

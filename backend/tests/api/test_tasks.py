@@ -1,4 +1,4 @@
-"""The task endpoints against the contract in shared/design.md."""
+"""The task endpoints against the contract in docs/design.md."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 /**
- * A typed client for the task API (see ../shared/design.md), used from the browser.
+ * A typed client for the task API (see docs/design.md), used from the browser.
  *
  * The JWT comes from Better Auth (`authClient.token()`), lives in this module's memory only
  * (never localStorage, so a script injected into the page cannot lift it from storage), and is
