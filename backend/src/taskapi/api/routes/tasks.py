@@ -119,18 +119,16 @@ async def long_read(
     try:
         async with db.long_read(database, owner) as connection:
             yield connection
-    except db.TooManyLongReads:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=errors.TOO_MANY_LONG_READS,
-            headers={"Retry-After": "1"},
-        ) from None
-    except db.StatementTimeout:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail=errors.STATEMENT_TIMEOUT,
-            headers={"Retry-After": "2"},
-        ) from None
+    except (db.TooManyLongReads, db.StatementTimeout) as stopped:
+        code, detail, retry_after = _TRY_AGAIN[type(stopped)]
+        raise HTTPException(code, detail=detail, headers={"Retry-After": retry_after}) from None
+
+
+# Each way a long read is stopped: the status, what to tell the person, and when to try again.
+_TRY_AGAIN: dict[type[Exception], tuple[int, str, str]] = {
+    db.TooManyLongReads: (status.HTTP_429_TOO_MANY_REQUESTS, errors.TOO_MANY_LONG_READS, "1"),
+    db.StatementTimeout: (status.HTTP_503_SERVICE_UNAVAILABLE, errors.STATEMENT_TIMEOUT, "2"),
+}
 
 
 def quota_reached(reached: tasks.QuotaReached) -> HTTPException:
