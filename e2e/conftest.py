@@ -1,15 +1,18 @@
 """The whole system, started for real: taskapi and the built Next.js app on free ports, each with
 fresh databases in a temporary folder, and Debian's Chromium driven by Playwright.
 
-`make test` builds the frontend before this suite runs; the suite starts `next start` on it.
+`make test` builds the frontend before this suite runs; the suite serves it with the web app's own
+server (`frontend/server.ts`, what `make run` uses), which plays `next start`'s part.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -32,10 +35,13 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from recording_backend import RecordingBackend, recording_backend
+
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND = ROOT / "frontend"
 TASKAPI = ROOT / "backend" / ".venv" / "bin" / "taskapi"
 NODE_BIN = FRONTEND / "node_modules" / ".bin"
+NODE = shutil.which("node") or "node"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
@@ -68,6 +74,7 @@ def wait_until_up(
 class System:
     url: str  # the web app: the only origin the browser talks to
     backend_url: str
+    log: Path  # everything the web app wrote (stdout and stderr)
 
 
 def _start(
@@ -79,58 +86,109 @@ def _start(
         )
 
 
+def stop(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM to the process's group, as a service manager stops it; its exit status."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        return process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        return process.wait()
+
+
+@contextlib.contextmanager
+def web_app(
+    work: Path,
+    backend_url: str,
+    secret: str,
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
+) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    """The built web app on `port` (else a free one) of 127.0.0.1 with a fresh auth database in
+    `work`, as `make run` starts it: (its origin, its log file, the process)."""
+    port = port or free_port()
+    origin = f"http://127.0.0.1:{port}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BETTER_AUTH", "DATABASE"))},
+        "BETTER_AUTH_SECRET": secret,
+        "BETTER_AUTH_URL": origin,
+        "AUTH_DATABASE_URL": f"sqlite:{work / 'auth.db'}",
+        "BACKEND_URL": backend_url,
+        "NEXT_TELEMETRY_DISABLED": "1",
+        **(extra_env or {}),
+    }
+    subprocess.run([str(NODE_BIN / "tsx"), "scripts/migrate.ts"], cwd=FRONTEND, env=env, check=True)
+    log = work / "frontend.log"
+    process = _start(
+        [NODE, "--import", "tsx", "server.ts", "--port", str(port), "--hostname", "127.0.0.1"],
+        FRONTEND,
+        env,
+        log,
+    )
+    try:
+        wait_until_up(f"{origin}/login", process, log)
+        yield origin, log, process
+    finally:
+        stop(process)
+
+
 @pytest.fixture(scope="session")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     if not (FRONTEND / ".next" / "BUILD_ID").exists():
         pytest.fail("the frontend is not built: run `make test` (it runs `npm run build` first)")
     work = tmp_path_factory.mktemp("system")
     backend_port, frontend_port = free_port(), free_port()
-    origin = f"http://127.0.0.1:{frontend_port}"
-    shared = {
+    secret = secrets.token_urlsafe(32)
+    backend_url = f"http://127.0.0.1:{backend_port}"
+    backend_env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("BETTER_AUTH", "DATABASE"))},
-        "BETTER_AUTH_SECRET": secrets.token_urlsafe(32),
-        "BETTER_AUTH_URL": origin,
+        "BETTER_AUTH_SECRET": secret,
+        "BETTER_AUTH_URL": f"http://127.0.0.1:{frontend_port}",
+        "DATABASE_URL": f"sqlite:///{work / 'tasks.db'}",
     }
-    backend_env = {**shared, "DATABASE_URL": f"sqlite:///{work / 'tasks.db'}"}
-    frontend_env = {
-        **shared,
-        "AUTH_DATABASE_URL": f"sqlite:{work / 'auth.db'}",
-        "BACKEND_URL": f"http://127.0.0.1:{backend_port}",
-        "NEXT_TELEMETRY_DISABLED": "1",
-    }
-
     subprocess.run([str(TASKAPI), "migrate"], cwd=work, env=backend_env, check=True)
-    subprocess.run(
-        [str(NODE_BIN / "tsx"), "scripts/migrate.ts"], cwd=FRONTEND, env=frontend_env, check=True
-    )
-
     backend = _start(
         [str(TASKAPI), "serve", "--port", str(backend_port)],
         work,
         backend_env,
         work / "backend.log",
     )
-    frontend = _start(
-        [str(NODE_BIN / "next"), "start", "--port", str(frontend_port), "--hostname", "127.0.0.1"],
-        FRONTEND,
-        frontend_env,
-        work / "frontend.log",
-    )
     try:
-        wait_until_up(f"http://127.0.0.1:{backend_port}/health", backend, work / "backend.log")
-        wait_until_up(f"{origin}/login", frontend, work / "frontend.log")
-        yield System(url=origin, backend_url=f"http://127.0.0.1:{backend_port}")
+        # The suite's own client stands in for a reverse proxy (TRUSTED_PROXIES): every browser
+        # context is a person on a machine of their own, named in X-Forwarded-For, so that
+        # Better Auth's per-address rate limit treats them as the Internet would.
+        trusting = {"TRUSTED_PROXIES": "127.0.0.1"}
+        with web_app(work, backend_url, secret, trusting, frontend_port) as (origin, log, _):
+            wait_until_up(f"{backend_url}/health", backend, work / "backend.log")
+            yield System(url=origin, backend_url=backend_url, log=log)
     finally:
-        for process in (frontend, backend):
-            # The whole group: `next start` leaves a `next-server` child behind otherwise.
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in (frontend, backend):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(backend)
         backend_log = (work / "backend.log").read_text()
         assert "Traceback" not in backend_log, backend_log[-3000:]
+
+
+@dataclass(frozen=True)
+class PlainWebApp:
+    url: str
+    log: Path
+    backend: RecordingBackend
+    work: Path
+    secret: str
+
+
+@pytest.fixture(scope="session")
+def plain_web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlainWebApp]:
+    """A second web app with the defaults `make run` has (no TRUSTED_PROXIES), forwarding the
+    task API to a recording stand-in (recording_backend.py). Tests that trip its per-address
+    rate limit from 127.0.0.1 do it here, never on `system`."""
+    work = tmp_path_factory.mktemp("plain")
+    secret = secrets.token_urlsafe(32)
+    with (
+        recording_backend() as backend,
+        web_app(work, backend.url, secret) as (origin, log, _),
+    ):
+        yield PlainWebApp(url=origin, log=log, backend=backend, work=work, secret=secret)
 
 
 @pytest.fixture(scope="session")
@@ -165,8 +223,9 @@ _people = itertools.count(1)
 
 def new_context(browser: Browser, system: System, **options: Any) -> BrowserContext:
     """A browser context for one person on their own machine. Better Auth rate-limits sign-in
-    and sign-up per client address (3 in 10 s in production), which it reads from
-    X-Forwarded-For: each person here gets an address of their own, as on the real Internet."""
+    and sign-up per client address (3 in 10 s in production); the suite's web app trusts
+    X-Forwarded-For from 127.0.0.1 (TRUSTED_PROXIES), so each person here gets an address of
+    their own, as on the real Internet."""
     person = next(_people)
     ctx = browser.new_context(
         base_url=system.url,

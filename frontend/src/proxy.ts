@@ -1,23 +1,16 @@
 import { getSessionCookie } from "better-auth/cookies";
 import { type NextRequest, NextResponse } from "next/server";
 
-const TASK_API = /^\/api\/[^/]+\/(tasks|tags)(\/|$)/;
-
 /**
- * Three jobs, all cheap, none of them the security check itself:
- * - forward /api/{user_id}/tasks… and /api/{user_id}/tags to the task API (BACKEND_URL, read at run time), so the
- *   browser talks to one origin and needs no CORS; the backend checks the JWT itself;
+ * Two jobs, both cheap, neither of them the security check itself (the task API is forwarded by
+ * route handlers, src/lib/task-api-forward.ts):
  * - send people without a session cookie from /tasks to /login (only the cookie is looked at;
  *   the real check is auth.api.getSession in the page);
  * - give every page a fresh nonce and a Content-Security-Policy that allows only scripts
  *   carrying it, so an injected <script> does not run.
  */
 export function proxy(request: NextRequest) {
-  const { pathname, search } = request.nextUrl;
-  if (TASK_API.test(pathname)) {
-    const backend = process.env.BACKEND_URL ?? "http://127.0.0.1:8000";
-    return NextResponse.rewrite(new URL(`${pathname}${search}`, backend));
-  }
+  const { pathname } = request.nextUrl;
   if (pathname.startsWith("/tasks") && !getSessionCookie(request)) {
     return NextResponse.redirect(new URL("/login", request.url));
   }
@@ -52,8 +45,6 @@ function contentSecurityPolicy(nonce: string, https: boolean): string {
 
 export const config = {
   matcher: [
-    "/api/:user_id/tasks/:path*",
-    "/api/:user_id/tags",
     {
       // Every page; not Better Auth's API, static files or prefetches.
       source: "/((?!api|_next/static|_next/image|favicon.ico).*)",

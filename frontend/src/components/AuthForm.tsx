@@ -6,8 +6,14 @@ import { type FormEvent, useState } from "react";
 
 import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
+import {
+  EMAIL_MAX_LENGTH,
+  NAME_MAX_LENGTH,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+} from "@/lib/auth-limits";
 
-const PASSWORD_RULE = "At least 8 characters (128 at most).";
+const PASSWORD_RULE = `At least ${PASSWORD_MIN_LENGTH} characters (${PASSWORD_MAX_LENGTH} at most).`;
 
 type Mode = "login" | "signup";
 
@@ -64,7 +70,7 @@ export function AuthForm({ mode, expired }: { mode: Mode; expired: boolean }) {
             name="name"
             autoComplete="name"
             required
-            maxLength={100}
+            maxLength={NAME_MAX_LENGTH}
             value={name}
             onValue={setName}
           />
@@ -75,6 +81,7 @@ export function AuthForm({ mode, expired }: { mode: Mode; expired: boolean }) {
           name="email"
           autoComplete="email"
           required
+          maxLength={EMAIL_MAX_LENGTH}
           value={email}
           onValue={setEmail}
         />
@@ -84,8 +91,8 @@ export function AuthForm({ mode, expired }: { mode: Mode; expired: boolean }) {
           name="password"
           autoComplete={signup ? "new-password" : "current-password"}
           required
-          minLength={signup ? 8 : undefined}
-          maxLength={128}
+          minLength={signup ? PASSWORD_MIN_LENGTH : undefined}
+          maxLength={PASSWORD_MAX_LENGTH}
           aria-describedby={signup ? "password-rule" : undefined}
           value={password}
           onValue={setPassword}

@@ -3,13 +3,14 @@ import { nextCookies } from "better-auth/next-js";
 import { jwt } from "better-auth/plugins";
 
 import { authDatabase } from "@/lib/auth-database";
+import { checkAuthInputHook } from "@/lib/auth-input";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
+import { CLIENT_ADDRESS_HEADER } from "@/lib/client-address";
+import { betterAuthLogger } from "@/lib/log";
 
 const baseURL = process.env.BETTER_AUTH_URL ?? "http://localhost:3000";
 // Better Auth writes the origin (no path, no trailing slash) into iss and aud; so do we.
 const origin = new URL(baseURL).origin;
-
-export const PASSWORD_MIN_LENGTH = 8;
-export const PASSWORD_MAX_LENGTH = 128;
 
 export const auth = betterAuth({
   appName: "Tasks",
@@ -22,10 +23,16 @@ export const auth = betterAuth({
     maxPasswordLength: PASSWORD_MAX_LENGTH,
     autoSignIn: true,
   },
-  // Sign-in and sign-up are limited per client address (3 in 10 s) in production. The address
-  // comes from X-Forwarded-For, so run behind a proxy that sets it (see SECURITY.md).
+  // Every field's type and length, on every endpoint, before the endpoint reads it.
+  hooks: { before: checkAuthInputHook },
+  // JSON lines: what a client sent never starts a line of its own (src/lib/log.ts).
+  logger: betterAuthLogger,
+  // Sign-in and sign-up are limited per client address (3 in 10 s) in production.
   rateLimit: { enabled: process.env.NODE_ENV === "production", storage: "memory" },
   advanced: {
+    // The client's address (rate limit, sessions' ipAddress) is the one server.ts vouches for:
+    // the TCP peer, or X-Forwarded-For from TRUSTED_PROXIES only (src/lib/client-address.ts).
+    ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
     // Secure cookies whenever the site is served over HTTPS; always HttpOnly and SameSite=Lax.
     useSecureCookies: baseURL.startsWith("https://"),
     defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },

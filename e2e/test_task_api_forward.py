@@ -1,0 +1,130 @@
+"""What the web origin forwards to the task API, and what it hands back: only what the API reads,
+and only what the browser needs (frontend/src/lib/task-api-forward.ts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+
+from conftest import PlainWebApp, System
+from recording_backend import LEAKS, NEEDED
+
+# What the task API reads (backend: taskapi.api.deps, media, routes.tasks, observability).
+API_FIELDS = {
+    "accept",
+    "authorization",
+    "content-encoding",
+    "content-length",
+    "content-type",
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+    "x-request-id",
+}
+# What the forwarder adds of its own: the connection's framing, and no content coding asked for.
+CLIENT_FIELDS = {"host", "connection", "transfer-encoding", "accept-encoding"}
+
+BROWSER_HEADERS = {
+    "Authorization": "Bearer a.b.c",
+    "Accept": "application/json",
+    "If-Match": '"3"',
+    "Idempotency-Key": "key-1",
+    "X-Request-ID": "req-from-browser",
+    # Never for the task API:
+    "Cookie": "better-auth.session_token=the-7-day-credential; theme=dark",
+    "X-Forwarded-For": "198.51.100.7",
+    "X-Forwarded-Host": "evil.example",
+    "Forwarded": "for=198.51.100.7;host=evil.example",
+    "X-Tasks-Client-IP": "198.51.100.8",
+    "Origin": "https://evil.example",
+    "Referer": "https://evil.example/page",
+    "User-Agent": "browser-agent/1.0",
+    "Accept-Language": "fr-CH",
+}
+
+
+def test_only_the_fields_the_task_api_reads_reach_it(plain_web_app: PlainWebApp) -> None:
+    backend = plain_web_app.backend
+    answer = httpx.post(
+        f"{plain_web_app.url}/api/someone/tasks?limit=5",
+        content=b'{"title": "Buy milk"}',
+        headers={**BROWSER_HEADERS, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 200, answer.text
+    seen = backend.last()
+    assert (seen.method, seen.path) == ("POST", "/api/someone/tasks?limit=5")
+    names = {name.lower() for name, _ in seen.headers}
+    assert names <= API_FIELDS | CLIENT_FIELDS, names - API_FIELDS - CLIENT_FIELDS
+    values = {name.lower(): value for name, value in seen.headers}
+    sent = {name.lower(): value for name, value in BROWSER_HEADERS.items()}
+    for name in ("authorization", "accept", "if-match", "idempotency-key", "x-request-id"):
+        assert values[name] == sent[name]
+    assert values["content-type"] == "application/json"
+    for leaked in ("browser-agent/1.0", "fr-CH", "evil.example", "the-7-day-credential"):
+        assert not any(leaked in value for value in values.values()), values
+    assert seen.body == b'{"title": "Buy milk"}'
+
+
+def test_the_answer_keeps_what_the_browser_needs_and_nothing_of_the_backend(
+    plain_web_app: PlainWebApp,
+) -> None:
+    for status in (200, 201, 401, 404, 405, 409, 412, 413, 415, 422, 429, 503):
+        answer = httpx.get(
+            f"{plain_web_app.url}/api/someone/tasks/1?status={status}",
+            headers={"Authorization": "Bearer a.b.c"},
+        )
+        assert answer.status_code == status
+        for name, value in NEEDED.items():
+            assert answer.headers.get(name) == value, (status, name, answer.headers)
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.json() == {"echo": ""}
+        for name in (*LEAKS, "x-middleware-rewrite"):
+            assert name not in answer.headers, (status, name)
+        backend_address = plain_web_app.backend.url.removeprefix("http://")
+        assert not any(backend_address in value for value in answer.headers.values())
+
+
+def test_head_304_and_the_tags_route_are_forwarded(plain_web_app: PlainWebApp) -> None:
+    url = plain_web_app.url
+    head = httpx.head(f"{url}/api/someone/tasks/1")
+    assert head.status_code == 200
+    assert (head.headers["etag"], head.headers["x-total-count"]) == ('"7"', "3")
+    assert head.content == b""
+    assert plain_web_app.backend.last().method == "HEAD"
+
+    not_modified = httpx.get(f"{url}/api/someone/tasks/1", headers={"If-None-Match": '"7"'})
+    assert not_modified.status_code == 304
+    assert not_modified.headers["etag"] == '"7"'
+    assert not_modified.content == b""
+
+    tags = httpx.get(f"{url}/api/someone/tags")
+    assert tags.status_code == 200
+    assert plain_web_app.backend.last().path == "/api/someone/tags"
+
+
+def test_a_large_body_streams_through_whole(plain_web_app: PlainWebApp) -> None:
+    body = b'{"title": "' + b"x" * 3_000_000 + b'"}'
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), 65536):
+            yield body[start : start + 65536]
+
+    answer = httpx.put(
+        f"{plain_web_app.url}/api/someone/tasks/1",
+        content=chunks(),  # no Content-Length: sent chunked
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 200
+    assert plain_web_app.backend.last().body == body
+    assert answer.json() == {"echo": body.decode()}
+
+
+def test_the_real_task_api_answers_through_the_web_origin(system: System) -> None:
+    answer = httpx.get(f"{system.url}/api/someone/tasks", headers={"Cookie": "a=b"})
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+    assert answer.json()["detail"]
+    assert "x-middleware-rewrite" not in answer.headers
+    backend_address = system.backend_url.removeprefix("http://")
+    assert not any(backend_address in value for value in answer.headers.values())
