@@ -56,7 +56,7 @@ $(NPM_STAMP): frontend/package-lock.json
 # secret (and opens its database) even when only imported, so the build gets throwaway ones.
 $(FRONTEND_BUILD): $(NPM_STAMP) $(FRONTEND_SOURCES)
 	cd frontend && BETTER_AUTH_SECRET=build-time-only-$$RANDOM-not-used-when-running \
-	  AUTH_DATABASE_URL=sqlite:.next/build-only.db npx next build
+	  AUTH_DATABASE_URL=sqlite:.next/build-only.db npm run build
 
 configure:
 	@$(PYTHON) scripts/configure.py

@@ -2,7 +2,8 @@
 fresh databases in a temporary folder, and Debian's Chromium driven by Playwright.
 
 `make test` builds the frontend before this suite runs; the suite serves it with the web app's own
-server (`frontend/server.ts`, what `make run` uses), which plays `next start`'s part.
+server (`frontend/server.ts`, compiled with the build; what `make run` uses), which does what
+`next start` does and more.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ FRONTEND = ROOT / "frontend"
 TASKAPI = ROOT / "backend" / ".venv" / "bin" / "taskapi"
 NODE_BIN = FRONTEND / "node_modules" / ".bin"
 NODE = shutil.which("node") or "node"
+# The web app's server (frontend/server.ts, compiled by `npm run build`): `next start` and more.
+WEB_SERVER = ".next/tasks-server/server.js"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
@@ -121,7 +124,7 @@ def web_app(
     subprocess.run([str(NODE_BIN / "tsx"), "scripts/migrate.ts"], cwd=FRONTEND, env=env, check=True)
     log = work / "frontend.log"
     process = _start(
-        [NODE, "--import", "tsx", "server.ts", "--port", str(port), "--hostname", "127.0.0.1"],
+        [NODE, WEB_SERVER, "--port", str(port), "--hostname", "127.0.0.1"],
         FRONTEND,
         env,
         log,
@@ -135,7 +138,7 @@ def web_app(
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    if not (FRONTEND / ".next" / "BUILD_ID").exists():
+    if not (FRONTEND / ".next" / "BUILD_ID").exists() or not (FRONTEND / WEB_SERVER).exists():
         pytest.fail("the frontend is not built: run `make test` (it runs `npm run build` first)")
     work = tmp_path_factory.mktemp("system")
     backend_port, frontend_port = free_port(), free_port()

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from conftest import FRONTEND, NODE, PlainWebApp, System, new_email, stop, web_app
+from conftest import FRONTEND, NODE, WEB_SERVER, PlainWebApp, System, new_email, stop, web_app
 
 PASSWORD = "correct horse 42"
 # The limits the server promises (frontend/src/lib/auth-limits.ts).
@@ -314,7 +314,7 @@ def test_a_trusted_proxy_names_the_client_and_only_its_own_entries_count(system:
 def test_trusted_proxies_must_be_addresses_or_ranges() -> None:
     env = {**os.environ, "TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"}
     run = subprocess.run(
-        [NODE, "--import", "tsx", "server.ts", "--port", "0"],
+        [NODE, WEB_SERVER, "--port", "0"],
         cwd=FRONTEND,
         env=env,
         capture_output=True,

@@ -35,7 +35,7 @@ def main() -> int:
             cwd=ROOT / "backend",
         ),
         subprocess.Popen(
-            ["node", "--import", "tsx", "server.ts", "--port", "3000"],  # noqa: S607 (node on PATH)
+            ["node", ".next/tasks-server/server.js", "--port", "3000"],  # noqa: S607 (node on PATH)
             cwd=ROOT / "frontend",
         ),
     ]
