@@ -19,7 +19,12 @@ import { parseArgs } from "node:util";
 import { loadEnvConfig } from "@next/env";
 import next from "next";
 
-import { applyClientAddress, parseTrustedProxies, type TrustedProxies } from "./src/lib/client-address";
+import {
+  applyClientAddress,
+  markClientAddressServer,
+  parseTrustedProxies,
+  type TrustedProxies,
+} from "./src/lib/client-address";
 import { routeConsoleToLog, writeLog } from "./src/lib/log";
 
 type Settings = {
@@ -77,6 +82,7 @@ async function main(): Promise<void> {
   }
   const { port, hostname, keepAliveTimeout, trusted } = settings;
 
+  markClientAddressServer(); // Better Auth may read the address header: this server sets it
   const app = next({ dev: false, dir, hostname, port });
   const handle = app.getRequestHandler();
   await app.prepare();

@@ -5,7 +5,7 @@ import { jwt } from "better-auth/plugins";
 import { authDatabase } from "@/lib/auth-database";
 import { checkAuthInputHook } from "@/lib/auth-input";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
-import { CLIENT_ADDRESS_HEADER } from "@/lib/client-address";
+import { clientAddressHeaders } from "@/lib/client-address";
 import { betterAuthLogger } from "@/lib/log";
 
 const baseURL = process.env.BETTER_AUTH_URL ?? "http://localhost:3000";
@@ -32,7 +32,7 @@ export const auth = betterAuth({
   advanced: {
     // The client's address (rate limit, sessions' ipAddress) is the one server.ts vouches for:
     // the TCP peer, or X-Forwarded-For from TRUSTED_PROXIES only (src/lib/client-address.ts).
-    ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
+    ipAddress: { ipAddressHeaders: clientAddressHeaders() },
     // Secure cookies whenever the site is served over HTTPS; always HttpOnly and SameSite=Lax.
     useSecureCookies: baseURL.startsWith("https://"),
     defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },

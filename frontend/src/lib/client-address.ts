@@ -17,6 +17,23 @@ import { BlockList, isIP } from "node:net";
  */
 export const CLIENT_ADDRESS_HEADER = "x-tasks-client-ip";
 
+/** Set in the environment by server.ts: the header above is then its, never a client's. */
+const SERVER_MARK = "TASKS_CLIENT_ADDRESS_SERVER";
+
+/** Called by server.ts before Next.js loads the app. */
+export function markClientAddressServer(): void {
+  process.env[SERVER_MARK] = "1";
+}
+
+/**
+ * For Better Auth's `advanced.ipAddress.ipAddressHeaders`: CLIENT_ADDRESS_HEADER under server.ts;
+ * none when the app is served some other way (`next start`, `next dev`), where nothing removes
+ * a copy a client sent, so no client can name its own address (Better Auth then has none).
+ */
+export function clientAddressHeaders(): string[] {
+  return process.env[SERVER_MARK] === "1" ? [CLIENT_ADDRESS_HEADER] : [];
+}
+
 /** Forwarding headers that only a trusted proxy may set; from anyone else they are dropped, and
  * Next.js fills in its own `x-forwarded-*` from the connection. */
 export const FORWARDING_HEADERS = [
