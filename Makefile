@@ -87,7 +87,11 @@ test-frontend: $(NPM_STAMP)
 test-e2e: $(PY_STAMP) $(FRONTEND_BUILD)
 	$(BIN)/pytest -q -p no:cacheprovider e2e
 
-test: lint test-backend test-frontend test-e2e
+# The stages run side by side, each one's output printed whole when it ends (-O): most of the suite
+# is a test waiting on a server it started, so on two cores the frontend's install, build, checks
+# and browser suite fit beside the two backend passes instead of after them.
+test:
+	@$(MAKE) --no-print-directory -j4 -O lint test-backend test-frontend test-e2e
 
 # Recompile both locks from backend/pyproject.toml and e2e/requirements.txt, for every platform
 # and Python 3.11+. Existing pins are kept where the requirements allow them; UPGRADE=fastapi
