@@ -24,6 +24,12 @@ DEFAULT_TOKEN_TTL = 15 * 60  # as Better Auth's own tokens
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 GRACEFUL_SHUTDOWN_SECONDS = 8
+# How long an idle kept-alive connection stays open. Longer than any client's own idle limit
+# (httpx 5 s, Node's undici 4 s, HAProxy and nginx upstream pools 60 s at most by default): the
+# side that closes first must be the client, or a request it sends on the connection at the
+# moment the server closes it is lost ("server disconnected"), and a POST cannot be replayed
+# safely (RFC 9112 §9.3.1).
+KEEP_ALIVE_SECONDS = 75
 
 
 class CommandError(Exception):
@@ -119,6 +125,7 @@ def _serve(args: argparse.Namespace) -> None:
         log_config=None,  # serve_app sets up JSON logging in each worker
         # On SIGTERM: stop accepting, let requests in flight finish, exit within 10 s.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 
