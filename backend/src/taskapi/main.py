@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from taskapi import __version__, errors
 from taskapi.api.methods import method_not_allowed
+from taskapi.api.openapi import declare_body_schemas
 from taskapi.api.routes import health, tags, tasks
 from taskapi.api.validation import validation_failed
 from taskapi.auth.jwks import JWKSCache
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(tasks.router)
     app.include_router(tags.router)
+    declare_body_schemas(app)
     return app
 
 
