@@ -23,14 +23,15 @@ def declare_body_schemas(app: FastAPI) -> None:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = build()  # FastAPI keeps it as app.openapi_schema: filled in place
-            schemas = document.setdefault("components", {}).setdefault("schemas", {})
-            for body in _bodies(app):
-                for name, schema in body.schemas().items():
-                    if schemas.setdefault(name, schema) != schema:
-                        raise RuntimeError(f"two different OpenAPI schemas are named {name}")
-        return app.openapi_schema
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()  # FastAPI keeps it as app.openapi_schema: filled in place
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for body in _bodies(app):
+            for name, schema in body.schemas().items():
+                if schemas.setdefault(name, schema) != schema:
+                    raise RuntimeError(f"two different OpenAPI schemas are named {name}")
+        return document
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend it
 
