@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, cast
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import TypeAdapter
+from pydantic import Field, StringConstraints, TypeAdapter
 from pydantic.json_schema import SkipJsonSchema
 
 from taskapi import db, errors, idempotency, tasks
@@ -45,6 +45,11 @@ from taskapi.tasks import StatusFilter, TaskRow
 MAX_PAGE = 500
 MAX_OFFSET = 2**31 - 1
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]+$"  # visible ASCII
+# The limits on the string itself (not on the optional header around it), so that a key too
+# long is a string too long, not "a value with too many items".
+IdempotencyKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, pattern=IDEMPOTENCY_KEY_PATTERN)
+]
 
 ONE = TypeAdapter(TaskJSON)
 MANY = TypeAdapter(list[TaskJSON])
@@ -161,8 +166,8 @@ async def list_tasks(
         Query(description="Any of these priorities (repeatable)"),
     ] = None,
     tag: Annotated[
-        list[Tag] | SkipJsonSchema[None],
-        Query(max_length=TAGS_MAX, description="Carries every one of these tags (repeatable)"),
+        Annotated[list[Tag], Field(max_length=TAGS_MAX)] | SkipJsonSchema[None],
+        Query(description="Carries every one of these tags (repeatable)"),
     ] = None,
     q: Annotated[
         SearchText | SkipJsonSchema[None],
@@ -188,7 +193,7 @@ async def list_tasks(
                 {
                     "type": "value_error",
                     "loc": ("query", "due_after"),
-                    "msg": "due_after must be earlier than due_before",
+                    "msg": "must be earlier than due_before",
                 }
             ]
         )
@@ -248,13 +253,9 @@ async def create_task(
     database: DatabaseDep,
     body: Annotated[TaskCreate, Depends(create_body)],
     idempotency_key: Annotated[
-        str | SkipJsonSchema[None],
+        IdempotencyKey | SkipJsonSchema[None],
         Header(
             alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
-            pattern=IDEMPOTENCY_KEY_PATTERN,
-            json_schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
             description="Makes a retry safe: the same key (for 24 hours) returns the same task",
         ),
     ] = None,
