@@ -52,8 +52,7 @@ OMIT = object()
 
 
 def resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    """The schema behind a `$ref` (`#/$defs/…` in a body, `#/components/schemas/…` in the
-    document), and the non-null member of an optional value's `anyOf`."""
+    """The schema behind a `$ref` (`#/components/schemas/…`), and the non-null member of an optional value's `anyOf`."""
     while "$ref" in schema:
         schema = {
             **defs[schema["$ref"].rsplit("/", 1)[-1]],
@@ -131,7 +130,8 @@ def cases(spec: dict[str, Any]) -> Iterator[Case]:
                     yield case(where, name, "required", OMIT, [])
             if body is None:
                 continue
-            defs = {**components, **body.get("$defs", {})}
+            body = resolve(body, components)
+            defs = components
             yield case("body", "", "type object", [], [])
             yield case("body", "", "JSON", b"{", [])
             if body.get("additionalProperties") is False:
