@@ -52,7 +52,8 @@ OMIT = object()
 
 
 def resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    """The schema behind a `$ref` (`#/components/schemas/…`), and the non-null member of an optional value's `anyOf`."""
+    """The schema behind a `$ref` (`#/components/schemas/…`), and the non-null member of an
+    optional value's `anyOf`."""
     while "$ref" in schema:
         schema = {
             **defs[schema["$ref"].rsplit("/", 1)[-1]],
