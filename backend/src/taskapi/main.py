@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from taskapi import __version__, errors
 from taskapi.api.methods import method_not_allowed
-from taskapi.api.openapi import declare_body_schemas
+from taskapi.api.openapi import declare_body_schemas, operation_id
 from taskapi.api.routes import health, tags, tasks
 from taskapi.api.validation import validation_failed
 from taskapi.auth.jwks import JWKSCache
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # /api/u/tasks/ is not /api/u/tasks: a 404, never a redirect that skips the auth checks.
         redirect_slashes=False,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.database = database

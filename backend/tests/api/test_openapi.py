@@ -66,3 +66,33 @@ async def test_every_reference_resolves_within_the_document(spec: dict[str, Any]
     for reference in sorted(set(references)):
         resolve(spec, {"$ref": reference})  # KeyError names the one that points at nothing
     assert "TaskCreate" in spec["components"]["schemas"]
+
+
+async def test_links_lead_to_operations_that_exist(spec: dict[str, Any]) -> None:
+    """Each Link Object (OpenAPI 3.1 §4.8.20) names a real operationId and only parameters that
+    operation has; creating a task links to every operation on /tasks/{task_id}."""
+    by_id = {
+        operation["operationId"]: operation
+        for item in spec["paths"].values()
+        for operation in item.values()
+    }
+    assert len(by_id) == sum(len(item) for item in spec["paths"].values())  # ids are unique
+    links = {
+        name: link
+        for item in spec["paths"].values()
+        for operation in item.values()
+        for answer in operation["responses"].values()
+        for name, link in answer.get("links", {}).items()
+    }
+    for name, link in links.items():
+        target = by_id[link["operationId"]]
+        declared = {parameter["name"] for parameter in target.get("parameters", [])}
+        assert set(link["parameters"]) <= declared, name
+    on_a_task = {
+        operation["operationId"]
+        for path, item in spec["paths"].items()
+        if path.endswith(("{task_id}", "{task_id}/complete"))
+        for operation in item.values()
+    }
+    created = spec["paths"]["/api/{user_id}/tasks"]["post"]["responses"]["201"]["links"]
+    assert {link["operationId"] for link in created.values()} == on_a_task

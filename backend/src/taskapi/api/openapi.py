@@ -36,6 +36,13 @@ def declare_body_schemas(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend it
 
 
+def operation_id(route: APIRoute) -> str:
+    """A route's `operationId` (OpenAPI 3.1 §4.8.10): its function's name, `get_task`, rather than
+    FastAPI's default built from the path and method. Generated clients name their calls after
+    it, and `TASK_LINKS` refer to it. Names are unique in this app (FastAPI warns otherwise)."""
+    return route.name
+
+
 def _bodies(app: FastAPI) -> Iterator[JsonBody[Any]]:
     # Since FastAPI 0.165 an included router is one entry of `app.routes`; its routes are found
     # the way FastAPI's own get_openapi() finds them.

@@ -78,6 +78,23 @@ LONG_READ_ANSWERS: dict[int | str, dict[str, Any]] = {
     503: _answer(errors.STATEMENT_TIMEOUT),
 }
 
+# What a client can do next with the task it created (OpenAPI 3.1 §4.8.20, Link Objects): the
+# operations on /tasks/{task_id}, with the id from the answer. Fuzzers follow them to reach tasks
+# that exist, rather than ids that are 404.
+TASK_LINKS = {
+    link: {
+        "operationId": operation,
+        "parameters": {"user_id": "$request.path.user_id", "task_id": "$response.body#/id"},
+    }
+    for link, operation in (
+        ("GetTask", "get_task"),
+        ("ReplaceTask", "replace_task"),
+        ("PatchTask", "patch_task"),
+        ("CompleteTask", "complete_task"),
+        ("DeleteTask", "delete_task"),
+    )
+}
+
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"], responses=AUTH_ANSWERS)
 
 create_body = JsonBody(TaskCreate)
@@ -240,6 +257,7 @@ async def clear_completed(
     response_model=TaskPublic,
     responses=BODY_ANSWERS
     | {
+        201: {"description": "The task, as stored", "links": TASK_LINKS},
         404: _answer(errors.IDEMPOTENT_TASK_DELETED),
         409: _answer(errors.TASK_QUOTA_REACHED.format(quota="N")),
         422: _answer(errors.IDEMPOTENCY_KEY_REUSED),
