@@ -12,6 +12,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -329,3 +330,51 @@ def test_ctrl_c_stops_both_and_the_terminal_showed_no_line_per_request(
     # run.py waited for both process groups: nothing of them is left listening.
     assert refused("127.0.0.1", local_run.web_port)
     assert refused("127.0.0.1", local_run.api_port)
+
+
+# --- Better Auth's database, as `make run` migrates it (frontend/scripts/migrate.ts) ------
+
+
+def migrate_auth(database: Path, umask: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(NODE_BIN / "tsx"), "scripts/migrate.ts"],
+        cwd=ROOT / "frontend",
+        env=clean_env(
+            BETTER_AUTH_SECRET=secrets.token_urlsafe(32), AUTH_DATABASE_URL=f"sqlite:{database}"
+        ),
+        capture_output=True,
+        text=True,
+        umask=umask,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_auth_database_is_made_for_its_owner_only(tmp_path: Path) -> None:
+    # Even under a umask that takes nothing away.
+    result = migrate_auth(tmp_path / "auth.db", umask=0)
+    assert result.returncode == 0, result.stderr
+    files = {path.name: mode(path) for path in tmp_path.iterdir()}
+    assert "auth.db" in files
+    assert files == dict.fromkeys(files, OWNER_ONLY)
+
+
+def test_an_open_auth_database_is_tightened_and_said_so(tmp_path: Path) -> None:
+    database = tmp_path / "auth.db"
+    # Made 0644 by an older version; its WAL files exist (0644 too) while this connection is open.
+    older = sqlite3.connect(database)
+    try:
+        older.execute("PRAGMA journal_mode=WAL")
+        older.execute("CREATE TABLE kept (x)")
+        older.commit()
+        assert {mode(path) for path in tmp_path.iterdir()} == {0o644}
+        result = migrate_auth(database, umask=0o022)
+        assert result.returncode == 0, result.stderr
+        files = {path.name: mode(path) for path in tmp_path.iterdir()}
+    finally:
+        older.close()
+    assert files == dict.fromkeys(["auth.db", "auth.db-wal", "auth.db-shm"], OWNER_ONLY)
+    for name in files:
+        assert f"{tmp_path / name} was open to other accounts (0644); it is now 0600" in (
+            result.stderr
+        )
