@@ -5,6 +5,7 @@ once both answer, and the terminal shows no line per request."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -26,6 +27,11 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from conftest import NODE_BIN, ROOT, TASKAPI, add_task, free_port, new_email, sign_up
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import local_settings  # scripts/ is not a package
+import ports
+import run
 
 SCRIPTS = ROOT / "scripts"
 OWNER_ONLY = 0o600
@@ -378,3 +384,89 @@ def test_an_open_auth_database_is_tightened_and_said_so(tmp_path: Path) -> None:
         assert f"{tmp_path / name} was open to other accounts (0644); it is now 0600" in (
             result.stderr
         )
+
+
+# --- scripts/run.py's readiness check: an answer must come from our own server -----------
+
+# Who listens is read from the kernel's socket tables, which only Linux has (/proc/net/tcp).
+linux_only = pytest.mark.skipif(
+    not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc/net/tcp"
+)
+
+
+@pytest.fixture
+def squatter() -> Iterator[int]:
+    """Another program answering HTTP on 127.0.0.1 (a second copy of the app, say)."""
+    port = free_port()
+    with serving_http(port):
+        yield port
+
+
+def child(*code: str) -> subprocess.Popen[bytes]:
+    """A process started as run.py starts a server: leading a process group of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "\n".join(code)], process_group=0, stdout=subprocess.PIPE
+    )
+
+
+@linux_only
+def test_an_answer_from_another_program_is_not_our_server_being_ready(squatter: int) -> None:
+    ours = child("import time", "time.sleep(60)")  # running, but never bound its port
+    try:
+        api = free_port()
+        settings = local_settings.read_settings({"WEB_PORT": str(squatter), "API_PORT": str(api)})
+        with serving_http(api) as api_server:
+            servers = [
+                run.Server("API_PORT", api_server, api),
+                run.Server("WEB_PORT", ours, squatter),
+            ]
+            assert run.up(settings.web_url("/login"))  # something answers there...
+            assert not run.ready(settings, servers)  # ...but it is not ours
+    finally:
+        ours.kill()
+        ours.wait()
+
+
+@linux_only
+def test_another_program_beside_our_server_stops_the_run(squatter: int) -> None:
+    if ports.in_use("::1", 0) is not None:
+        pytest.skip("this machine has no ::1 to listen on")
+    api = free_port()
+    settings = local_settings.read_settings({"WEB_PORT": str(squatter), "API_PORT": str(api)})
+    with serving_http(api) as api_server, serving_http(squatter, "::1") as ours:
+        servers = [run.Server("API_PORT", api_server, api), run.Server("WEB_PORT", ours, squatter)]
+        with pytest.raises(run.Intruder, match=rf"another program listens on port {squatter}"):
+            run.ready(settings, servers)
+
+
+def test_our_own_servers_answering_are_ready() -> None:
+    web, api = free_port(), free_port()
+    settings = local_settings.read_settings({"WEB_PORT": str(web), "API_PORT": str(api)})
+    with serving_http(api) as api_server, serving_http(web) as web_server:
+        servers = [run.Server("API_PORT", api_server, api), run.Server("WEB_PORT", web_server, web)]
+        assert run.ready(settings, servers)
+
+
+@contextlib.contextmanager
+def serving_http(port: int, host: str = "127.0.0.1") -> Iterator[subprocess.Popen[bytes]]:
+    """An HTTP server on host:port in a process group of its own, once it listens."""
+    process = child(
+        "import http.server, socket",
+        "class Answer(http.server.BaseHTTPRequestHandler):",
+        "    def do_GET(self):",
+        "        self.send_response(200)",
+        "        self.send_header('Content-Length', '0')",
+        "        self.end_headers()",
+        "class Server(http.server.ThreadingHTTPServer):",
+        f"    address_family = socket.{'AF_INET6' if ':' in host else 'AF_INET'}",
+        f"server = Server(({host!r}, {port}), Answer)",
+        "print('listening', flush=True)",
+        "server.serve_forever()",
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"listening\n"  # bound and listening by now
+        yield process
+    finally:
+        process.kill()
+        process.wait()

@@ -18,14 +18,15 @@ LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp's `st` column
 
 def in_use(host: str, port: int) -> OSError | None:
     """The error binding `host:port` gives (EADDRINUSE: another program listens there;
-    EADDRNOTAVAIL: no interface has that address; EACCES: a privileged port), or None."""
+    EADDRNOTAVAIL: no interface has that address; EACCES: a privileged port), or None.
+    A name (localhost) is resolved by bind itself, to its first address."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
-        except OSError as error:
-            return error
+    except OSError as error:  # EAFNOSUPPORT too: a machine without IPv6
+        return error
     return None
 
 

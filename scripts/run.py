@@ -19,9 +19,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlsplit
 
 from local_settings import (
     LocalSettings,
@@ -36,6 +36,7 @@ from ports import in_use, who_listens
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND_ENV = ROOT / "frontend" / ".env.local"
 EXIT_SETTING = 2
+LOOPBACKS = ("127.0.0.1", "::1")
 
 
 def api_command(settings: LocalSettings) -> list[str]:
@@ -73,20 +74,20 @@ def configured(name: str) -> str | None:
     return None
 
 
-def busy_port(settings: LocalSettings, origin_host: str) -> str | None:
+def busy_port(settings: LocalSettings) -> str | None:
     """What keeps this run from listening where it must, in a person's words; None if nothing."""
     names = {
         settings.web_port: ("WEB_PORT", "the web app"),
         settings.api_port: ("API_PORT", "the task API"),
     }
     wanted = [(settings.host, settings.web_port), (settings.host, settings.api_port)]
-    if origin_host == "localhost" and settings.host not in ("::1", "::"):
-        # Browsers try ::1 first for localhost: a program listening there would answer instead.
-        wanted.append(("::1", settings.web_port))
+    # The web app's other loopback names are trusted origins (frontend/src/lib/loopback-origins.ts),
+    # and browsers try ::1 first for localhost: no other program may listen there either.
+    wanted += [(host, settings.web_port) for host in LOOPBACKS if host != settings.host]
     for host, port in wanted:
         error = in_use(host, port)
         if error is None or (host != settings.host and error.errno != errno.EADDRINUSE):
-            continue  # ::1 only matters when something is there (a machine may have no IPv6)
+            continue  # an extra address only matters when taken (a machine may have no IPv6)
         name, what = names[port]
         if error.errno == errno.EADDRINUSE:
             return (
@@ -121,21 +122,29 @@ class Intruder(Exception):
     """Another program listens on one of our ports beside our server (on another address)."""
 
 
-def ready(settings: LocalSettings, servers: list[tuple[subprocess.Popen[bytes], int]]) -> bool:
+@dataclass(frozen=True)
+class Server:
+    setting: str  # the setting that chooses its port
+    process: subprocess.Popen[bytes]
+    port: int
+
+
+def ready(settings: LocalSettings, servers: list[Server]) -> bool:
     """Both answer, and what answered is ours: each server still runs and, where the kernel
     tells (Linux), listens on its port, with nothing else listening there."""
     if not (up(f"{settings.api_url}/health") and up(settings.web_url("/login"))):
         return False
-    for process, port in servers:
-        if process.poll() is not None:
+    for server in servers:
+        if server.process.poll() is not None:
             return False  # it failed (to bind, say); the caller reports it
-        listening = who_listens(port, process.pid)
+        listening = who_listens(server.port, server.process.pid)
         if listening is None:
             continue
         ours, others = listening
         if ours and others:
             raise Intruder(
-                f"another program listens on port {port} too; stop it, or choose another port"
+                f"another program listens on port {server.port} too. Stop that program, or "
+                f"choose another port: make run {server.setting}=..."
             )
         if not ours:
             return False  # what answered is another program; ours has not bound (yet)
@@ -150,7 +159,7 @@ def main() -> int:
         return EXIT_SETTING
     origin = local_origin(configured("BETTER_AUTH_URL"), settings)
     open_at = origin or configured("BETTER_AUTH_URL") or ""
-    problem = busy_port(settings, urlsplit(open_at).hostname or "")
+    problem = busy_port(settings)
     if problem:
         print(f"run: {problem}", file=sys.stderr)
         return 1
@@ -170,8 +179,8 @@ def main() -> int:
     # Each server leads a process group of its own: stopping the group stops any child it made,
     # and the readiness check tells our listening sockets from another program's.
     servers = [
-        (start(api_command(settings), "backend", api_env), settings.api_port),
-        (start(web_command(settings), "frontend", web_env), settings.web_port),
+        Server("API_PORT", start(api_command(settings), "backend", api_env), settings.api_port),
+        Server("WEB_PORT", start(web_command(settings), "frontend", web_env), settings.web_port),
     ]
     stopping = False
 
@@ -185,7 +194,7 @@ def main() -> int:
     announced = False
     try:
         while not stopping:
-            if any(process.poll() is not None for process, _ in servers):
+            if any(server.process.poll() is not None for server in servers):
                 print(
                     "run: a process stopped (its error is above); stopping the other",
                     file=sys.stderr,
@@ -204,15 +213,15 @@ def main() -> int:
         print(f"run: {error}", file=sys.stderr)
         return 1
     finally:
-        for process, _ in servers:
-            if process.poll() is None:
-                _signal_group(process, signal.SIGTERM)
-        for process, _ in servers:
+        # The whole group, even when its leader has gone: any child it made goes too.
+        for server in servers:
+            _signal_group(server.process, signal.SIGTERM)
+        for server in servers:
             try:
-                process.wait(timeout=10)
+                server.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
+                _signal_group(server.process, signal.SIGKILL)
+                server.process.wait()
 
 
 def start(command: list[str], folder: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
