@@ -62,8 +62,6 @@ def write_private(path: Path, text: str) -> None:
 
 
 def complete(path: Path, wanted: dict[str, str]) -> None:
-    if path.exists():
-        make_private(path)
     present = read(path)
     missing = {name: value for name, value in wanted.items() if not present.get(name)}
     if not missing:
@@ -87,6 +85,9 @@ def main() -> int:
         print(f"configure: {error}", file=sys.stderr)
         return 2
     origin = f"http://localhost:{settings.web_port}"
+    for path in (BACKEND_ENV, FRONTEND_ENV):
+        if path.exists():
+            make_private(path)  # first: whatever else is wrong with them
     backend, frontend = read(BACKEND_ENV), read(FRONTEND_ENV)
     secret = (
         backend.get("BETTER_AUTH_SECRET")
