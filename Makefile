@@ -24,7 +24,7 @@ NODE_HEADERS := $(if $(wildcard /usr/include/node/node.h),npm_config_nodedir=/us
 .PHONY: help run test lock lint test-backend test-frontend test-e2e configure migrate clean bench soak
 
 help:
-	@echo "make run    install, build and start the app on http://localhost:3000 (API on :8000)"
+	@echo "make run    install, build and start the app on http://localhost:3000 (API on :8000; WEB_PORT, API_PORT, LISTEN_HOST, LOG_REQUESTS: see README)"
 	@echo "make test   lint, type-check and run every test, browser suite included"
 
 # Exactly the locked versions (--require-hashes: nothing unpinned, nothing altered), then the

@@ -7,6 +7,7 @@ in one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import logging
 import secrets
 import sys
 import time
@@ -40,12 +41,24 @@ class CommandError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    _plain_warnings()
     try:
         args.run(args)
     except ConfigurationError as error:
         _fail(str(error), EXIT_CONFIG)
     except CommandError as error:
         _fail(str(error), error.exit_code)
+
+
+def _plain_warnings() -> None:
+    """Warnings (a database file made private, taskapi.private_files) as lines a person reads,
+    until `serve` turns its logs into JSON (taskapi.observability.configure_logging)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("taskapi: %(message)s"))
+    logger = logging.getLogger("taskapi")
+    logger.handlers = [handler]
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
 
 
 def _fail(message: str, code: int) -> None:
@@ -112,7 +125,7 @@ def _serve(args: argparse.Namespace) -> None:
             "--workers needs PostgreSQL; SQLite is served by one process", EXIT_CONFIG
         )
     _require_current_schema(settings)
-    configure_logging()
+    configure_logging(requests=settings.log_requests)
     uvicorn.run(
         "taskapi.main:serve_app",
         factory=True,

@@ -113,5 +113,6 @@ async def database_unavailable(_request: Request, error: Exception) -> JSONRespo
 
 def serve_app() -> FastAPI:
     """The factory `taskapi serve` hands to uvicorn (in each worker): JSON logs, then the app."""
-    configure_logging()
-    return create_app()
+    settings = get_settings()
+    configure_logging(requests=settings.log_requests)
+    return create_app(settings)

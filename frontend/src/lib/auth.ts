@@ -3,6 +3,7 @@ import { nextCookies } from "better-auth/next-js";
 import { jwt } from "better-auth/plugins";
 
 import { authDatabase } from "@/lib/auth-database";
+import { loopbackAliases } from "@/lib/loopback-origins";
 
 const baseURL = process.env.BETTER_AUTH_URL ?? "http://localhost:3000";
 // Better Auth writes the origin (no path, no trailing slash) into iss and aud; so do we.
@@ -16,6 +17,8 @@ export const auth = betterAuth({
   baseURL,
   secret: process.env.BETTER_AUTH_SECRET,
   database: authDatabase(),
+  // A local run signs in at 127.0.0.1 and [::1] as at localhost (same port): lib/loopback-origins.
+  trustedOrigins: loopbackAliases(origin),
   emailAndPassword: {
     enabled: true,
     minPasswordLength: PASSWORD_MIN_LENGTH,
