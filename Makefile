@@ -24,7 +24,7 @@ NODE_HEADERS := $(if $(wildcard /usr/include/node/node.h),npm_config_nodedir=/us
 .PHONY: help run test lock lint test-backend test-frontend test-e2e configure migrate clean bench soak
 
 help:
-	@echo "make run    install, build and start the app on http://localhost:3000 (API on :8000)"
+	@echo "make run    install, build and start the app on http://localhost:3000 (API on :8000; WEB_PORT, API_PORT, LISTEN_HOST, LOG_REQUESTS: see README)"
 	@echo "make test   lint, type-check and run every test, browser suite included"
 
 # Exactly the locked versions (--require-hashes: nothing unpinned, nothing altered), then the
@@ -87,7 +87,11 @@ test-frontend: $(NPM_STAMP)
 test-e2e: $(PY_STAMP) $(FRONTEND_BUILD)
 	$(BIN)/pytest -q -p no:cacheprovider e2e
 
-test: lint test-backend test-frontend test-e2e
+# The stages run side by side, each one's output printed whole when it ends (-O): most of the suite
+# is a test waiting on a server it started, so on two cores the frontend's install, build, checks
+# and browser suite fit beside the two backend passes instead of after them.
+test:
+	@$(MAKE) --no-print-directory -j4 -O lint test-backend test-frontend test-e2e
 
 # Recompile both locks from backend/pyproject.toml and e2e/requirements.txt, for every platform
 # and Python 3.11+. Existing pins are kept where the requirements allow them; UPGRADE=fastapi

@@ -4,18 +4,28 @@ Both get the same freshly generated BETTER_AUTH_SECRET (32 random bytes): Better
 its signing keys with it, and the task API accepts HS256 tokens signed with it. A value already
 in either file is never changed; a setting missing from one is added, so an older file is brought
 up to date. The files are git-ignored and never committed.
+
+They hold the secret, so they are for their owner only (mode 0600): a new one is written to a
+temporary file made 0600 by `mkstemp` and renamed into place, so it is never readable by other
+accounts, not even for a moment; an existing one with bits for group or others loses them, with a
+message. BETTER_AUTH_URL and BACKEND_URL of a new file follow WEB_PORT and API_PORT
+(scripts/local_settings.py).
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import stat
 import sys
+import tempfile
 from pathlib import Path
+
+from local_settings import SettingError, read_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND_ENV = ROOT / "backend" / ".env"
 FRONTEND_ENV = ROOT / "frontend" / ".env.local"
-ORIGIN = "http://localhost:3000"
 
 
 def read(path: Path) -> dict[str, str]:
@@ -26,6 +36,29 @@ def read(path: Path) -> dict[str, str]:
             if sep and not name.lstrip().startswith("#"):
                 values[name.strip()] = value.strip()
     return values
+
+
+def make_private(path: Path) -> None:
+    """Take group and other permissions from an existing file, saying so."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(mode & 0o700)
+        print(
+            f"{path.relative_to(ROOT)}: was open to other accounts ({mode:04o}); "
+            f"it is now {mode & 0o700:04o}, for its owner only"
+        )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text`, mode 0600 from the first byte (mkstemp makes its file so)."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def complete(path: Path, wanted: dict[str, str]) -> None:
@@ -41,11 +74,20 @@ def complete(path: Path, wanted: dict[str, str]) -> None:
     # A blank value (NAME=) counts as missing: drop it rather than leave two lines.
     lines = [line for line in lines if line.partition("=")[0].strip() not in missing]
     lines += [f"{name}={value}" for name, value in missing.items()]
-    path.write_text("\n".join(lines) + "\n")
+    write_private(path, "\n".join(lines) + "\n")
     print(f"{path.relative_to(ROOT)}: set {', '.join(missing)}")
 
 
 def main() -> int:
+    try:
+        settings = read_settings(os.environ)
+    except SettingError as error:
+        print(f"configure: {error}", file=sys.stderr)
+        return 2
+    origin = f"http://localhost:{settings.web_port}"
+    for path in (BACKEND_ENV, FRONTEND_ENV):
+        if path.exists():
+            make_private(path)  # first: whatever else is wrong with them
     backend, frontend = read(BACKEND_ENV), read(FRONTEND_ENV)
     secret = (
         backend.get("BETTER_AUTH_SECRET")
@@ -63,7 +105,7 @@ def main() -> int:
         BACKEND_ENV,
         {
             "BETTER_AUTH_SECRET": secret,
-            "BETTER_AUTH_URL": ORIGIN,
+            "BETTER_AUTH_URL": origin,
             "DATABASE_URL": "sqlite:///taskapi.db",
         },
     )
@@ -71,9 +113,9 @@ def main() -> int:
         FRONTEND_ENV,
         {
             "BETTER_AUTH_SECRET": secret,
-            "BETTER_AUTH_URL": ORIGIN,
+            "BETTER_AUTH_URL": origin,
             "AUTH_DATABASE_URL": "sqlite:auth.db",
-            "BACKEND_URL": "http://127.0.0.1:8000",
+            "BACKEND_URL": settings.api_url,
         },
     )
     return 0

@@ -57,21 +57,28 @@ def parameters(operation: dict[str, Any], where: str) -> dict[str, dict[str, Any
 def minimal_body(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
     """The smallest valid JSON body of an operation: its required properties, each with a value
     of its type (the first of an enum)."""
-    schema = operation["requestBody"]["content"]["application/json"]["schema"]
-    body: dict[str, Any] = {}
-    for name in schema.get("required", []):
-        body[name] = _example(spec, schema, schema["properties"][name])
-    return body
+    schema = resolve(spec, operation["requestBody"]["content"]["application/json"]["schema"])
+    return {name: _example(spec, schema["properties"][name]) for name in schema.get("required", [])}
 
 
-def _example(spec: dict[str, Any], root: dict[str, Any], schema: dict[str, Any]) -> Any:
-    if "$ref" in schema:
-        *_, kind, name = schema["$ref"].split("/")
-        owner = root.get("$defs", {}) if kind == "$defs" else spec["components"]["schemas"]
-        return _example(spec, root, owner[name])
+def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema itself, or the one its `$ref` names: a JSON Pointer into the document
+    (RFC 6901; `#` is the document's root). KeyError when it points at nothing."""
+    while "$ref" in schema:
+        pointer = schema["$ref"]
+        assert pointer.startswith("#/"), pointer
+        target: Any = spec
+        for token in pointer[2:].split("/"):
+            target = target[token.replace("~1", "/").replace("~0", "~")]
+        schema = target
+    return schema
+
+
+def _example(spec: dict[str, Any], schema: dict[str, Any]) -> Any:
+    schema = resolve(spec, schema)
     if "enum" in schema:
         return schema["enum"][0]
     if "anyOf" in schema:
-        return _example(spec, root, schema["anyOf"][0])
+        return _example(spec, schema["anyOf"][0])
     values = {"string": "x", "boolean": True, "integer": 1, "number": 1, "array": [], "object": {}}
     return values[schema["type"]]

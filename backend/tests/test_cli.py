@@ -12,7 +12,7 @@ import jwt
 import pytest
 
 from tests.keys import ISSUER, SECRET
-from tests.live import run_taskapi, serving
+from tests.live import run_taskapi, serving, start_serve, wait_until_up
 
 
 @pytest.fixture
@@ -131,3 +131,24 @@ def test_token_refuses_a_sub_the_server_would_refuse(workdir: Path, sub: str) ->
     assert result.returncode == 2
     assert "is not a user id" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("setting", "logged"), [({}, True), ({"LOG_REQUESTS": "0"}, False)])
+def test_request_lines_are_logged_unless_turned_off(
+    workdir: Path, empty_database: Callable[[], str], setting: dict[str, str], logged: bool
+) -> None:
+    """A server's access log by default; LOG_REQUESTS=0 (what `make run` sets) leaves the
+    terminal to errors. Start-up lines and errors are logged either way."""
+    env = {"BETTER_AUTH_SECRET": SECRET, "DATABASE_URL": empty_database(), **setting}
+    assert run(workdir, "migrate", **env).returncode == 0
+    process, base, log = start_serve(workdir, **env)
+    try:
+        wait_until_up(base)
+        assert httpx.get(f"{base}/api/dan/tasks").status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    lines = log.read_text().splitlines()
+    requests = [line for line in lines if '"logger": "taskapi.access"' in line]
+    assert bool(requests) is logged, lines
+    assert any("Uvicorn running on" in line for line in lines), lines

@@ -7,6 +7,7 @@ in one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import logging
 import secrets
 import sys
 import time
@@ -24,6 +25,12 @@ DEFAULT_TOKEN_TTL = 15 * 60  # as Better Auth's own tokens
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 GRACEFUL_SHUTDOWN_SECONDS = 8
+# How long an idle kept-alive connection stays open. Longer than any client's own idle limit
+# (httpx 5 s, Node's undici 4 s, HAProxy and nginx upstream pools 60 s at most by default): the
+# side that closes first must be the client, or a request it sends on the connection at the
+# moment the server closes it is lost ("server disconnected"), and a POST cannot be replayed
+# safely (RFC 9112 §9.3.1).
+KEEP_ALIVE_SECONDS = 75
 
 
 class CommandError(Exception):
@@ -34,12 +41,24 @@ class CommandError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    _plain_warnings()
     try:
         args.run(args)
     except ConfigurationError as error:
         _fail(str(error), EXIT_CONFIG)
     except CommandError as error:
         _fail(str(error), error.exit_code)
+
+
+def _plain_warnings() -> None:
+    """Warnings (a database file made private, taskapi.private_files) as lines a person reads,
+    until `serve` turns its logs into JSON (taskapi.observability.configure_logging)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("taskapi: %(message)s"))
+    logger = logging.getLogger("taskapi")
+    logger.handlers = [handler]
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
 
 
 def _fail(message: str, code: int) -> None:
@@ -106,7 +125,7 @@ def _serve(args: argparse.Namespace) -> None:
             "--workers needs PostgreSQL; SQLite is served by one process", EXIT_CONFIG
         )
     _require_current_schema(settings)
-    configure_logging()
+    configure_logging(requests=settings.log_requests)
     uvicorn.run(
         "taskapi.main:serve_app",
         factory=True,
@@ -119,6 +138,7 @@ def _serve(args: argparse.Namespace) -> None:
         log_config=None,  # serve_app sets up JSON logging in each worker
         # On SIGTERM: stop accepting, let requests in flight finish, exit within 10 s.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # The most tasks one person may keep (TASK_QUOTA): far more than a person's list needs, and
     # a bound on what any one person's search, sort or count can cost.
     task_quota: Annotated[int, Field(ge=1)] = DEFAULT_TASK_QUOTA
+    # One JSON line per request (LOG_REQUESTS): on by default, as a server's access log; `make
+    # run` turns it off unless asked (scripts/run.py), so a local terminal shows errors only.
+    log_requests: bool = True
 
     @field_validator("better_auth_secret", "better_auth_url", "better_auth_jwks_url", mode="before")
     @classmethod

@@ -35,6 +35,7 @@ from sqlalchemy.sql import Executable
 
 from taskapi import casefold
 from taskapi.database_url import DatabaseURL
+from taskapi.private_files import make_private, sqlite_path
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # A read statement on SQLite is interrupted after this long. A search or a filter over a
@@ -91,6 +92,7 @@ def create_engine(database: DatabaseURL) -> AsyncEngine:
     """An async engine, for migrations and tooling on either database."""
     if database.is_sqlite:
         engine = create_async_engine(database.url, connect_args=database.connect_args)
+        _open_privately(engine.sync_engine, database)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         # Migrations and tooling fold case as the app does: the search index's triggers need it.
         event.listen(engine.sync_engine, "connect", _register_functions)
@@ -197,6 +199,7 @@ class SQLiteDatabase:
             connect_args={**database.connect_args, "check_same_thread": False},
             isolation_level="AUTOCOMMIT",
         )
+        _open_privately(self.engine, database)
         event.listen(self.engine, "connect", _tune_sqlite)
         event.listen(self.engine, "connect", _register_functions)
         event.listen(self.engine, "connect", _gather_statistics)
@@ -208,6 +211,7 @@ class SQLiteDatabase:
             connect_args={**database.connect_args, "check_same_thread": False},
             isolation_level="AUTOCOMMIT",
         )
+        _open_privately(self.reader_engine, database)
         event.listen(self.reader_engine, "connect", _tune_sqlite)
         event.listen(self.reader_engine, "connect", _register_functions)
         event.listen(self.reader_engine, "connect", _read_only)
@@ -337,6 +341,20 @@ class _ReaderConnection:
     def close(self) -> None:
         self._thread.shutdown(wait=True)
         self._connection.close()
+
+
+def _open_privately(engine: Engine, database: DatabaseURL) -> None:
+    """Before every connection SQLite opens, the database file exists with mode 0600 (made so,
+    or tightened): tasks are private, and SQLite would otherwise create it 0644 under the
+    usual umask (taskapi.private_files)."""
+    path = sqlite_path(database.url)
+    if path is None:
+        return
+
+    def before_connect(*_args: Any) -> None:
+        make_private(path)
+
+    event.listen(engine, "do_connect", before_connect)
 
 
 def _gather_statistics(dbapi_connection: Any, _record: Any) -> None:

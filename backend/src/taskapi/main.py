@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from taskapi import __version__, errors
 from taskapi.api.methods import method_not_allowed
+from taskapi.api.openapi import declare_body_schemas, operation_id
 from taskapi.api.routes import health, tags, tasks
 from taskapi.api.validation import validation_failed
 from taskapi.auth.jwks import JWKSCache
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # /api/u/tasks/ is not /api/u/tasks: a 404, never a redirect that skips the auth checks.
         redirect_slashes=False,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.database = database
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(tasks.router)
     app.include_router(tags.router)
+    declare_body_schemas(app)
     return app
 
 
@@ -110,5 +113,6 @@ async def database_unavailable(_request: Request, error: Exception) -> JSONRespo
 
 def serve_app() -> FastAPI:
     """The factory `taskapi serve` hands to uvicorn (in each worker): JSON logs, then the app."""
-    configure_logging()
-    return create_app()
+    settings = get_settings()
+    configure_logging(requests=settings.log_requests)
+    return create_app(settings)

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic import Field as PydanticField
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 from typing_extensions import TypedDict
@@ -133,13 +134,17 @@ class PriorityRank(sa.TypeDecorator[str]):
         return None if value is None else PRIORITY_OF_RANK[value]
 
 
+# What a date-time must look like, as the 422 says it (taskapi.api.messages words the rest).
+DATE_TIME_EXPECTED = "a date and time with a time zone, such as 2026-12-01T17:00:00Z"
+
+
 def _iso_8601_only(value: object) -> object:
     # Pydantic would also take a number (or a numeric string) as a Unix time; the schema
     # promises an ISO 8601 date-time, and a number is more likely a mistake than a date.
     if isinstance(value, bool | int | float) or (
         isinstance(value, str) and _NUMBER.fullmatch(value.strip())
     ):
-        raise ValueError("must be an ISO 8601 date-time with a time zone, e.g. 2026-12-01T17:00Z")
+        raise ValueError(f"must be {DATE_TIME_EXPECTED}")
     return value
 
 
@@ -164,7 +169,12 @@ def _distinct(tags: list[str]) -> list[str]:
     # the tags kept, as stored.
     distinct = list(dict.fromkeys(tags))
     if len(distinct) > TAGS_MAX:
-        raise ValueError(f"at most {TAGS_MAX} different tags")
+        # pydantic's own error for a list too long, so it is worded as the others are.
+        raise PydanticCustomError(
+            "too_long",
+            "At most {max_length} different tags are allowed, not {actual_length}.",
+            {"field_type": "List", "max_length": TAGS_MAX, "actual_length": len(distinct)},
+        )
     return distinct
 
 

@@ -2,9 +2,10 @@
 
 Every request gets an id (a well-formed `X-Request-ID` from the client, or a new one), returned in
 the response and carried by every log line written while it is served. One access line per
-request records the method, the route's *template* (`/api/{user_id}/tasks/{task_id}`, never the
-concrete path or its query string, where a careless client might put a token), the status, the
-latency and a hash of the user id. No token is ever logged.
+request (unless LOG_REQUESTS is off) records the method, the route's *template*
+(`/api/{user_id}/tasks/{task_id}`, never the concrete path or its query string, where a careless
+client might put a token), the status, the latency and a hash of the user id. No token is ever
+logged.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """JSON lines on stderr for our loggers and uvicorn's (its access log is replaced by ours)."""
+def configure_logging(level: int = logging.INFO, *, requests: bool = True) -> None:
+    """JSON lines on stderr for our loggers and uvicorn's (its access log is replaced by ours);
+    the access line of each request only when `requests` (LOG_REQUESTS) is true."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     for name in ("taskapi", "uvicorn", "uvicorn.error"):
@@ -63,6 +65,8 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger.handlers = [handler]
         logger.setLevel(level)
         logger.propagate = False
+    # Warnings and errors of a request still show: RequestContext logs its line at INFO.
+    access_log.setLevel(logging.NOTSET if requests else logging.WARNING)
 
 
 # Headers every answer carries. Task lists and auth errors are per-person: no shared cache may

@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from taskapi.api.validation import BLANK, clean
+from taskapi.api.messages import BLANK
+from taskapi.api.validation import clean
 from tests.api.test_tasks import create
 from tests.keys import bearer
 
@@ -50,8 +51,8 @@ async def test_an_optional_parameter_fails_once_at_its_own_name(
 @pytest.mark.parametrize(
     ("body", "loc", "msg"),
     [
-        ({"title": "\u200b\u200b"}, ["body", "title"], BLANK),
-        ({"title": "   "}, ["body", "title"], BLANK),
+        ({"title": "\u200b\u200b"}, ["body", "title"], f"The title {BLANK}."),
+        ({"title": "   "}, ["body", "title"], f"The title {BLANK}."),
         ({"title": "ok", "tags": ["\u0130" * 30]}, ["body", "tags", 0], None),
         ({"title": "ok", "due_at": "tomorrow"}, ["body", "due_at"], None),
         ({"title": "ok", "description": "a\x00"}, ["body", "description"], None),
@@ -77,7 +78,7 @@ async def test_a_patch_field_sent_as_null_fails_at_its_own_name(
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert [error["loc"] for error in detail] == [["body", "title"]]
-    assert detail[0]["msg"] == "may be omitted, but not null"
+    assert detail[0]["msg"] == "The title may be omitted, but not null."
     assert_readable(detail)
 
 
@@ -94,21 +95,25 @@ def test_union_members_and_repeats_are_folded_into_one_error() -> None:
         {
             "type": "value_error",
             "loc": ("header", "Idempotency-Key", "str"),
-            "msg": "Value error, too long",
-            "ctx": {"error": ValueError("too long")},
+            "msg": "Value error, is too long",
+            "ctx": {"error": ValueError("is too long")},
         },
         {
             "type": "value_error",
             "loc": ("header", "Idempotency-Key", "constrained-str"),
-            "msg": "Value error, too long",
+            "msg": "Value error, is too long",
         },
     ]
     assert clean(raw) == [
         {
             "type": "string_too_long",
             "loc": ["query", "q"],
-            "msg": "String should have at most 100 characters",
+            "msg": "The search text must be at most 100 characters long.",
             "ctx": {"max_length": 100},
         },
-        {"type": "value_error", "loc": ["header", "Idempotency-Key"], "msg": "too long"},
+        {
+            "type": "value_error",
+            "loc": ["header", "Idempotency-Key"],
+            "msg": "The Idempotency-Key header is too long.",
+        },
     ]

@@ -17,6 +17,37 @@ from tests.live import run_taskapi, start_serve, wait_until_up
 pytestmark = pytest.mark.anyio
 
 EXIT_WITHIN_SECONDS = 10
+CLIENT_KEEP_ALIVE_SECONDS = 5.0  # httpx's default; Node's undici keeps 4 s
+
+
+async def test_an_idle_connection_outlives_the_clients_own_keep_alive(tmp_path: Path) -> None:
+    """The client, not the server, closes an idle connection: one reused just as the client's
+    own limit runs out still gets its answer (a server closing first loses that request)."""
+    env = {"BETTER_AUTH_SECRET": SECRET, "DATABASE_URL": f"sqlite:///{tmp_path / 'tasks.db'}"}
+    assert run_taskapi(tmp_path, "migrate", **env).returncode == 0
+    server, base, _log = start_serve(tmp_path, **env)
+    try:
+        await asyncio.to_thread(wait_until_up, base)
+        port = int(base.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        request = b"GET /health HTTP/1.1\r\nHost: tasks\r\n\r\n"
+        for pause in (0.0, CLIENT_KEEP_ALIVE_SECONDS + 0.5):
+            await asyncio.sleep(pause)
+            writer.write(request)
+            await writer.drain()
+            status = await asyncio.wait_for(reader.readline(), 5)
+            assert status.startswith(b"HTTP/1.1 200"), (pause, status)
+            headers = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            length = next(
+                int(line.split(b":")[1])
+                for line in headers.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            await reader.readexactly(length)
+        writer.close()
+    finally:
+        server.terminate()
+        server.wait(15)
 
 
 async def test_sigterm_lets_requests_in_flight_finish_refuses_new_ones_and_exits(

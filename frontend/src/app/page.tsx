@@ -1,6 +1,9 @@
 import Link from "next/link";
 
-export default function Home() {
+import { sendSignedInToTasks } from "@/lib/session";
+
+export default async function Home() {
+  await sendSignedInToTasks();
   return (
     <main className="mx-auto flex min-h-screen max-w-2xl flex-col justify-center gap-6 px-6 py-12">
       <h1 className="text-4xl font-bold tracking-tight">Tasks</h1>

@@ -22,13 +22,12 @@ import {
   NO_EXTRAS,
   PriorityBadge,
   TagChips,
-  extrasOf,
-  fromLocalInput,
   isOverdue,
-  parseTags,
 } from "@/components/task-parts";
 import { Notice, SelectField, TextField, inputClass } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
+import { LIMITS } from "@/lib/limits";
+import { EMPTY_FORM, type TaskForm, changedFields, formOf, inputOf, withinLimits } from "@/lib/task-form";
 
 const FILTERS: { value: StatusFilter; label: string }[] = [
   { value: "all", label: "All" },
@@ -91,9 +90,13 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
   const [editTitle, setEditTitle] = useState("");
   const [editDescription, setEditDescription] = useState("");
   const [editExtras, setEditExtras] = useState<Extras>(NO_EXTRAS);
+  // What the edit form was opened with: an edit sends only the fields that differ from it.
+  const [editInitial, setEditInitial] = useState<TaskForm>(EMPTY_FORM);
   const [busyId, setBusyId] = useState<number | null>(null);
   const [confirmingId, setConfirmingId] = useState<number | null>(null);
   const [confirmingClear, setConfirmingClear] = useState(false);
+  // How many completed tasks there are (any page, any filter): "Clear completed" needs some.
+  const [completedCount, setCompletedCount] = useState(0);
   // An edit that lost a race: the newer version, shown beside the person's own text.
   const [conflict, setConflict] = useState<Task | null>(null);
 
@@ -104,6 +107,8 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
   const [attempt, setAttempt] = useState(0);
   const titleInput = useRef<HTMLInputElement>(null);
   const searchInput = useRef<HTMLInputElement>(null);
+  // The task whose Edit button gets the focus back once its form closes.
+  const editedId = useRef<number | null>(null);
 
   useEffect(() => {
     let current = true; // an answer for a view no longer shown is dropped
@@ -115,12 +120,14 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
       limit: PAGE_SIZE,
       offset: view.page * PAGE_SIZE,
     };
-    Promise.all([api.list(userId, options), api.tags(userId)]).then(
-      ([page, counts]) => {
+    const completed = api.list(userId, { status: "completed", limit: 1 });
+    Promise.all([api.list(userId, options), api.tags(userId), completed]).then(
+      ([page, counts, done]) => {
         if (!current) return;
         setTasks(page.tasks);
         setTotal(page.total);
         setTagCounts(counts);
+        setCompletedCount(done.total);
         setLoadError(null);
         setLoading(false);
       },
@@ -143,9 +150,17 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
     return () => clearTimeout(wait);
   }, [search]);
 
-  // Keyboard shortcuts: n for a new task, / to search (not while typing somewhere).
+  // Keyboard shortcuts: n for a new task, / to search (not while typing somewhere); Escape, from
+  // anywhere, takes back what is open in place: an edit, a delete or a clear to confirm.
   useEffect(() => {
     function onKey(event: KeyboardEvent) {
+      if (event.key === "Escape" && !event.defaultPrevented) {
+        setEditingId(null);
+        setConflict(null);
+        setConfirmingId(null);
+        setConfirmingClear(false);
+        return;
+      }
       if (event.ctrlKey || event.metaKey || event.altKey || typingIn(event.target)) return;
       if (event.key === "n") {
         event.preventDefault();
@@ -158,6 +173,13 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, []);
+
+  // A closed edit form gives the focus back to its task's Edit button (not to the page's top).
+  useEffect(() => {
+    if (editingId !== null || editedId.current === null) return;
+    document.querySelector<HTMLElement>(`[data-edit="${editedId.current}"]`)?.focus();
+    editedId.current = null;
+  }, [editingId]);
 
   function change(next: Partial<View>) {
     setLoading(true);
@@ -187,16 +209,11 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
 
   async function create(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (!title.trim()) return;
+    const form = { title, description, ...extras };
+    if (!title.trim() || !withinLimits(form)) return; // the counters say what is over
     setCreating(true);
     const done = await attemptAction(async () => {
-      await api.create(userId, {
-        title: title.trim(),
-        description: description.trim() || null,
-        priority: extras.priority,
-        tags: parseTags(extras.tags),
-        due_at: fromLocalInput(extras.due),
-      });
+      await api.create(userId, inputOf(form));
       reload(); // where it lands depends on the sort, the filters and the page
     });
     if (done) {
@@ -217,10 +234,13 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
   }
 
   function startEditing(task: Task) {
+    const form = formOf(task);
     setEditingId(task.id);
-    setEditTitle(task.title);
-    setEditDescription(task.description ?? "");
-    setEditExtras(extrasOf(task));
+    editedId.current = task.id;
+    setEditInitial(form);
+    setEditTitle(form.title);
+    setEditDescription(form.description);
+    setEditExtras({ priority: form.priority, tags: form.tags, due: form.due });
     setConfirmingId(null);
     setConflict(null);
   }
@@ -234,19 +254,21 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
    * newer version is shown and the person chooses, rather than it being overwritten. */
   async function saveEdit(event: FormEvent<HTMLFormElement>, task: Task) {
     event.preventDefault();
+    const form = { title: editTitle, description: editDescription, ...editExtras };
+    if (!editTitle.trim() || !withinLimits(form)) return;
+    // Only what the person changed: a field left alone is not sent, so it stays exactly as
+    // stored (a due date's seconds, a description's spacing), and is not written over a newer
+    // version from elsewhere either.
+    const changes = changedFields(editInitial, form);
+    if (Object.keys(changes).length === 0) {
+      stopEditing();
+      return;
+    }
     setBusyId(task.id);
     let conflicted = false;
     const done = await attemptAction(async () => {
       try {
-        replace(
-          await api.update(userId, conflict ?? task, {
-            title: editTitle.trim(),
-            description: editDescription.trim() || null,
-            priority: editExtras.priority,
-            tags: parseTags(editExtras.tags),
-            due_at: fromLocalInput(editExtras.due),
-          }),
-        );
+        replace(await api.update(userId, conflict ?? task, changes));
         setTagCounts(await api.tags(userId));
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
@@ -261,7 +283,13 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
 
   async function toggle(task: Task) {
     setBusyId(task.id);
-    await attemptAction(async () => replace(await api.setCompleted(userId, task.id, !task.completed)));
+    await attemptAction(async () => {
+      const updated = await api.setCompleted(userId, task.id, !task.completed);
+      replace(updated);
+      if (updated.completed !== task.completed) {
+        setCompletedCount((count) => count + (updated.completed ? 1 : -1));
+      }
+    });
     setBusyId(null);
   }
 
@@ -284,7 +312,14 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
   async function clearCompleted() {
     const done = await attemptAction(async () => {
       const deleted = await api.clearCompleted(userId);
-      setNotice(deleted === 1 ? "Cleared 1 completed task." : `Cleared ${deleted} completed tasks.`);
+      // 0 when another tab cleared them first (or made them pending again).
+      setNotice(
+        deleted === 0
+          ? "There were no completed tasks left to clear."
+          : deleted === 1
+            ? "Cleared 1 completed task."
+            : `Cleared ${deleted} completed tasks.`,
+      );
       reload();
     });
     if (done) setConfirmingClear(false);
@@ -304,7 +339,7 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
   return (
     <main className="mx-auto max-w-2xl px-4 py-8 sm:px-6">
       <header className="mb-6 flex flex-wrap items-center justify-between gap-3">
-        <div>
+        <div className="min-w-0">
           <h1 className="text-3xl font-bold tracking-tight">Your tasks</h1>
           <p className="text-slate-600">Signed in as {userName}</p>
         </div>
@@ -320,7 +355,8 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
           name="title"
           placeholder="What needs doing?"
           required
-          maxLength={200}
+          limit={LIMITS.title}
+          trimmed
           value={title}
           onValue={setTitle}
         />
@@ -328,13 +364,17 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
           label="Details (optional)"
           name="description"
           rows={2}
-          maxLength={1000}
+          limit={LIMITS.description}
           value={description}
           onValue={setDescription}
         />
         <ExtraFields value={extras} onChange={setExtras} />
         <div className="flex flex-wrap items-center justify-between gap-2">
-          <button type="submit" className={primary} disabled={creating || !title.trim()}>
+          <button
+            type="submit"
+            className={primary}
+            disabled={creating || !title.trim() || !withinLimits({ title, description, ...extras })}
+          >
             {creating ? "Adding…" : "Add task"}
           </button>
           <p className="text-xs text-slate-500">
@@ -355,7 +395,7 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
               ref={searchInput}
               type="search"
               name="search"
-              maxLength={100} // the API's limit on `q`: a search phrase, not a paragraph
+              maxLength={LIMITS.search} // the API's limit on `q`: a search phrase, not a paragraph
               className={inputClass}
               placeholder="Words in a title or details"
               value={search}
@@ -400,9 +440,13 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
             </button>
           ))}
           <span className="ml-auto">
-            {confirmingClear ? (
-              <span role="group" aria-label="Confirm clearing" className="flex items-center gap-2">
-                <span className="text-sm">Delete every completed task?</span>
+            {completedCount === 0 ? null : confirmingClear ? (
+              <span role="group" aria-label="Confirm clearing" className="flex flex-wrap items-center gap-2">
+                <span className="text-sm">
+                  {completedCount === 1
+                    ? "Delete the 1 completed task?"
+                    : `Delete the ${completedCount} completed tasks?`}
+                </span>
                 <button
                   type="button"
                   className="rounded-md bg-red-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-700"
@@ -452,9 +496,16 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
         </Notice>
       ) : tasks.length === 0 ? (
         <p className="rounded-lg bg-white p-6 text-center text-slate-600 ring-1 ring-slate-200">
-          {filtered
-            ? "No tasks match."
-            : view.status === "all"
+          {filtered ? (
+            <>
+              No tasks match.
+              {view.q && (
+                <span className="mt-1 block text-sm">
+                  Nothing has “{view.q}” in its title or details{view.tags.length > 0 && " with those tags"}.
+                </span>
+              )}
+            </>
+          ) : view.status === "all"
               ? "No tasks yet. Add your first one above."
               : `No ${view.status} tasks.`}
         </p>
@@ -473,7 +524,7 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
                     {conflict && (
                       <div role="alert" data-testid="conflict" className="rounded-md bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-amber-200">
                         <p className="font-medium">This task was changed elsewhere while you were editing. It now reads:</p>
-                        <p className="mt-1 break-words">
+                        <p className="mt-1 wrap-anywhere">
                           <span className="font-medium">{conflict.title}</span>
                           {conflict.description && <span className="block whitespace-pre-line">{conflict.description}</span>}
                         </p>
@@ -488,7 +539,8 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
                       label="Title"
                       name="edit-title"
                       required
-                      maxLength={200}
+                      limit={LIMITS.title}
+                      trimmed
                       autoFocus
                       value={editTitle}
                       onValue={setEditTitle}
@@ -498,13 +550,21 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
                       label="Details"
                       name="edit-description"
                       rows={2}
-                      maxLength={1000}
+                      limit={LIMITS.description}
                       value={editDescription}
                       onValue={setEditDescription}
                     />
                     <ExtraFields small value={editExtras} onChange={setEditExtras} />
                     <div className="flex gap-2">
-                      <button type="submit" className={primary} disabled={busyId === task.id || !editTitle.trim()}>
+                      <button
+                        type="submit"
+                        className={primary}
+                        disabled={
+                          busyId === task.id ||
+                          !editTitle.trim() ||
+                          !withinLimits({ title: editTitle, description: editDescription, ...editExtras })
+                        }
+                      >
                         {conflict ? "Save mine over it" : "Save"}
                       </button>
                       <button type="button" className={secondary} onClick={stopEditing}>
@@ -526,14 +586,14 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
                       <p className="flex flex-wrap items-center gap-2">
                         <span
                           data-testid="task-title"
-                          className={`break-words font-medium ${task.completed ? "text-slate-500 line-through" : ""}`}
+                          className={`wrap-anywhere font-medium ${task.completed ? "text-slate-500 line-through" : ""}`}
                         >
                           {task.title}
                         </span>
                         {task.priority !== "medium" && <PriorityBadge priority={task.priority} />}
                       </p>
                       {task.description && (
-                        <p className="whitespace-pre-line break-words text-sm text-slate-600">
+                        <p className="whitespace-pre-line wrap-anywhere text-sm text-slate-600">
                           {task.description}
                         </p>
                       )}
@@ -561,6 +621,7 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
                         type="button"
                         className={secondary}
                         onClick={() => startEditing(task)}
+                        data-edit={task.id}
                         aria-label={`Edit: ${task.title}`}
                       >
                         Edit

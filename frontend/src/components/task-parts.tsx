@@ -1,4 +1,8 @@
+import { useId } from "react";
+
 import type { Priority, Task } from "@/lib/api-service";
+import { LIMITS } from "@/lib/limits";
+import { type TaskForm, tagsProblem } from "@/lib/task-form";
 import { SelectField, inputClass } from "@/components/ui";
 
 export const PRIORITIES: { value: Priority; label: string }[] = [
@@ -63,34 +67,10 @@ export function DueLabel({ task }: { task: Task }) {
   );
 }
 
-/** `<input type="datetime-local">` speaks local wall-clock time without a zone; the API wants
- * an instant. These convert between the two in the browser's own time zone. */
-export function toLocalInput(iso: string | null): string {
-  if (!iso) return "";
-  const moment = new Date(iso);
-  const local = new Date(moment.getTime() - moment.getTimezoneOffset() * 60_000);
-  return local.toISOString().slice(0, 16);
-}
-
-export function fromLocalInput(value: string): string | null {
-  return value ? new Date(value).toISOString() : null;
-}
-
-/** "Work, home office" → ["work", "home office"]; the server trims, lower-cases and dedupes too. */
-export function parseTags(text: string): string[] {
-  return text
-    .split(",")
-    .map((tag) => tag.trim().toLowerCase())
-    .filter((tag, index, all) => tag && all.indexOf(tag) === index);
-}
-
-export type Extras = { priority: Priority; tags: string; due: string };
+/** Priority, tags and due date: the part of a task form (`TaskForm`) beside its text. */
+export type Extras = Pick<TaskForm, "priority" | "tags" | "due">;
 
 export const NO_EXTRAS: Extras = { priority: "medium", tags: "", due: "" };
-
-export function extrasOf(task: Task): Extras {
-  return { priority: task.priority, tags: task.tags.join(", "), due: toLocalInput(task.due_at) };
-}
 
 /** Priority, tags and due date: the same three inputs when creating and when editing. */
 export function ExtraFields({
@@ -103,6 +83,8 @@ export function ExtraFields({
   small?: boolean;
 }) {
   const label = small ? "text-sm font-medium" : "font-medium";
+  const hintId = useId();
+  const problem = tagsProblem(value.tags);
   return (
     <div className="grid gap-3 sm:grid-cols-3">
       <SelectField
@@ -113,16 +95,24 @@ export function ExtraFields({
         options={PRIORITIES}
         onValue={(priority) => onChange({ ...value, priority })}
       />
-      <label className="block">
-        <span className={label}>Tags</span>
-        <input
-          name="tags"
-          className={inputClass}
-          placeholder="work, home"
-          value={value.tags}
-          onChange={(event) => onChange({ ...value, tags: event.target.value })}
-        />
-      </label>
+      <div>
+        <label className="block">
+          <span className={label}>Tags</span>
+          <input
+            name="tags"
+            className={inputClass}
+            placeholder="work, home"
+            aria-describedby={hintId}
+            aria-invalid={problem !== null || undefined}
+            value={value.tags}
+            onChange={(event) => onChange({ ...value, tags: event.target.value })}
+          />
+        </label>
+        {/* The API's limits, shown before they are reached; what is wrong once one is passed. */}
+        <p id={hintId} className={`mt-1 text-xs ${problem ? "font-medium text-red-700" : "text-slate-500"}`}>
+          {problem ?? `Up to ${LIMITS.tags} tags, separated by commas, each up to ${LIMITS.tag} characters`}
+        </p>
+      </div>
       <label className="block">
         <span className={label}>Due</span>
         <input

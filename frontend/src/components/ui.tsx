@@ -1,5 +1,7 @@
 import { type InputHTMLAttributes, type ReactNode, type Ref, type TextareaHTMLAttributes, useId } from "react";
 
+import { characters } from "@/lib/limits";
+
 export const inputClass =
   "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-base shadow-sm focus:border-indigo-500";
 
@@ -32,6 +34,11 @@ type Common = {
   small?: boolean;
   hint?: ReactNode;
   ref?: Ref<HTMLInputElement>;
+  /** The most characters the API takes here: a counter shows how many are used, in the API's
+   * count (`characters`), and says by how many a text is over. */
+  limit?: number;
+  /** The API trims this field before counting (a title). */
+  trimmed?: boolean;
 };
 
 /** A labelled text input (or textarea, with `rows`): the label names it for screen readers. */
@@ -42,28 +49,46 @@ export function TextField({
   hint,
   rows,
   ref,
+  limit,
+  trimmed = false,
   ...props
 }: Common &
   Omit<InputHTMLAttributes<HTMLInputElement>, "onChange"> &
   Pick<TextareaHTMLAttributes<HTMLTextAreaElement>, "rows">) {
   const labelClass = small ? "text-sm font-medium" : "font-medium";
-  return (
+  const counterId = useId();
+  const used = limit === undefined ? 0 : characters(String(props.value ?? ""), trimmed);
+  const over = limit !== undefined && used > limit;
+  const described = [props["aria-describedby"], limit === undefined ? undefined : counterId]
+    .filter(Boolean)
+    .join(" ");
+  const common = {
+    className: inputClass,
+    name: props.name,
+    value: props.value,
+    "aria-describedby": described || undefined,
+    "aria-invalid": over || undefined,
+  };
+  const field = (
     <label className="block">
       <span className={labelClass}>{label}</span>
       {rows ? (
-        <textarea
-          className={inputClass}
-          rows={rows}
-          name={props.name}
-          maxLength={props.maxLength}
-          value={props.value}
-          onChange={(event) => onValue(event.target.value)}
-        />
+        <textarea {...common} rows={rows} onChange={(event) => onValue(event.target.value)} />
       ) : (
-        <input ref={ref} className={inputClass} {...props} onChange={(event) => onValue(event.target.value)} />
+        <input ref={ref} {...props} {...common} onChange={(event) => onValue(event.target.value)} />
       )}
       {hint}
     </label>
+  );
+  if (limit === undefined) return field;
+  // Outside the label, so that the field's name stays its label: the count is its description.
+  return (
+    <div>
+      {field}
+      <p id={counterId} className={`mt-1 text-right text-xs ${over ? "font-medium text-red-700" : "text-slate-500"}`}>
+        {over ? `${used}/${limit}: ${used - limit} too many` : `${used}/${limit}`}
+      </p>
+    </div>
   );
 }
 

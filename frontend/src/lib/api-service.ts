@@ -145,11 +145,11 @@ async function detailOf(response: Response): Promise<string> {
     const body = (await response.json()) as { detail?: unknown };
     if (typeof body.detail === "string") return body.detail;
     if (Array.isArray(body.detail)) {
+      // A 422: each `msg` is one sentence that names its field (backend taskapi.api.messages).
       return body.detail
-        .map((item: { msg?: string; loc?: unknown[] }) =>
-          [item.loc?.slice(1).join("."), item.msg].filter(Boolean).join(": "),
-        )
-        .join("; ");
+        .map((item: { msg?: unknown }) => (typeof item.msg === "string" ? item.msg : ""))
+        .filter(Boolean)
+        .join(" ");
     }
   } catch {
     // not JSON: fall through to the status text

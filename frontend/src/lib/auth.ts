@@ -7,6 +7,7 @@ import { checkAuthInputHook } from "@/lib/auth-input";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
 import { clientAddressHeaders } from "@/lib/client-address";
 import { betterAuthLogger } from "@/lib/log";
+import { loopbackAliases } from "@/lib/loopback-origins";
 
 const baseURL = process.env.BETTER_AUTH_URL ?? "http://localhost:3000";
 // Better Auth writes the origin (no path, no trailing slash) into iss and aud; so do we.
@@ -17,6 +18,8 @@ export const auth = betterAuth({
   baseURL,
   secret: process.env.BETTER_AUTH_SECRET,
   database: authDatabase(),
+  // A local run signs in at 127.0.0.1 and [::1] as at localhost (same port): lib/loopback-origins.
+  trustedOrigins: loopbackAliases(origin),
   emailAndPassword: {
     enabled: true,
     minPasswordLength: PASSWORD_MIN_LENGTH,

@@ -279,10 +279,25 @@ class JsonBody(Generic[ModelT]):
             ) from None
 
     def openapi(self) -> dict[str, Any]:
-        """The `requestBody` FastAPI would have declared, had it read the body itself."""
+        """The `requestBody` FastAPI would have declared, had it read the body itself: a `$ref`
+        to the model's schema, which `schemas()` gives for the document's components."""
+        ref = {"$ref": OPENAPI_REF.format(model=self.model.__name__)}
         return {
             "requestBody": {
                 "required": not self.optional,
-                "content": {"application/json": {"schema": self.model.model_json_schema()}},
+                "content": {"application/json": {"schema": ref}},
             }
         }
+
+    def schemas(self) -> dict[str, dict[str, Any]]:
+        """The model's schema and those it refers to, by name, for `components.schemas`.
+
+        Pydantic puts the schemas a model refers to under its own `$defs`, which a `$ref` in an
+        OpenAPI document cannot reach (`#` is the document's root, OpenAPI 3.1 §4.8.23): so the
+        references point into the components instead, where FastAPI puts its own."""
+        schema = self.model.model_json_schema(ref_template=OPENAPI_REF)
+        defined: dict[str, dict[str, Any]] = schema.pop("$defs", {})
+        return {**defined, self.model.__name__: schema}
+
+
+OPENAPI_REF = "#/components/schemas/{model}"

@@ -6,8 +6,9 @@ tries each member of the union and reports each failure, naming the member by it
 `q=` of 150 characters came back as two errors, `loc: ["query", "q", "function-after[_no_nul(),
 function-before[<lambda>(), constrained-str]]"]` and `"Input should be None"`. This handler keeps
 what the person can act on: the failure of the value they sent, at the location they sent it
-(`["query", "q"]`), in words (`"must not contain …"` rather than `"Value error, must not …"`), and
-never the input itself (it may be a megabyte, or a secret typed into the wrong field).
+(`["query", "q"]`), in a person's words (`taskapi.api.messages`: "The search text must be at most
+100 characters long." rather than "String should have at most 100 characters"), and never the
+input itself (it may be a megabyte, or a secret typed into the wrong field).
 """
 
 from __future__ import annotations
@@ -21,31 +22,31 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from taskapi.api.messages import sentence
+
 # What a location element may be besides a list index: a field, parameter or header name as the
 # client wrote it. A union member's tag is not one (`constrained-str`, `list[str-enum[…]]`,
 # `function-after[…]`), nor are the bare tags pydantic gives simple members.
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MEMBER_TAGS = frozenset({"none", "str", "int", "float", "bool", "datetime", "list", "dict"})
-BLANK = "must not be empty, nor only spaces and invisible characters"
 _WHERE = frozenset({"body", "query", "path", "header", "cookie"})
 
 
 def clean(errors: Sequence[Any]) -> list[dict[str, Any]]:
     """The errors as the client should see them; see the module's docstring. Shapes: each error
-    a dict with `type`, `loc` (a list of str and int), `msg` and, when pydantic gave one, `ctx`
-    (JSON-safe). A `none_required` error ("Input should be None") is the other member of an
-    optional value's union failing, noise whenever the value itself failed, so it is dropped."""
+    a dict with `type` (pydantic's), `loc` (a list of str and int), `msg` (one sentence that
+    names the field) and, when pydantic gave one, `ctx` (JSON-safe: the constraint's numbers).
+    A `none_required` error ("Input should be None") is the other member of an optional value's
+    union failing, noise whenever the value itself failed, so it is dropped."""
     cleaned: list[dict[str, Any]] = []
     seen: set[tuple[str, tuple[str | int, ...], str]] = set()
     for error in errors:
         if error.get("type") == "none_required":
             continue
         loc = _location(error.get("loc", ()))
-        message = str(error.get("msg", "")).removeprefix("Value error, ")
-        if error.get("type") == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
-            # Text is trimmed before it is measured (taskapi.text): what was sent may have looked
-            # like something.
-            message = BLANK
+        message = sentence(
+            str(error.get("type")), loc, error.get("ctx") or {}, str(error.get("msg", ""))
+        )
         key = (str(error.get("type")), loc, message)
         if key in seen:
             continue

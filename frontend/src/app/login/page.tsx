@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 
 import { AuthForm } from "@/components/AuthForm";
+import { sendSignedInToTasks } from "@/lib/session";
 
 export const metadata: Metadata = { title: "Sign in" };
 
@@ -9,6 +10,7 @@ export default async function LoginPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  await sendSignedInToTasks();
   const { expired } = await searchParams;
   return <AuthForm mode="login" expired={expired === "1"} />;
 }

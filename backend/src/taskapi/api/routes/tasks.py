@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, cast
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import TypeAdapter
+from pydantic import Field, StringConstraints, TypeAdapter
 from pydantic.json_schema import SkipJsonSchema
 
 from taskapi import db, errors, idempotency, tasks
@@ -45,6 +45,11 @@ from taskapi.tasks import StatusFilter, TaskRow
 MAX_PAGE = 500
 MAX_OFFSET = 2**31 - 1
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]+$"  # visible ASCII
+# The limits on the string itself (not on the optional header around it), so that a key too
+# long is a string too long, not "a value with too many items".
+IdempotencyKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, pattern=IDEMPOTENCY_KEY_PATTERN)
+]
 
 ONE = TypeAdapter(TaskJSON)
 MANY = TypeAdapter(list[TaskJSON])
@@ -71,6 +76,23 @@ GUARD_ANSWERS: dict[int | str, dict[str, Any]] = {412: _answer(errors.VERSION_MI
 LONG_READ_ANSWERS: dict[int | str, dict[str, Any]] = {
     429: _answer(errors.TOO_MANY_LONG_READS),
     503: _answer(errors.STATEMENT_TIMEOUT),
+}
+
+# What a client can do next with the task it created (OpenAPI 3.1 §4.8.20, Link Objects): the
+# operations on /tasks/{task_id}, with the id from the answer. Fuzzers follow them to reach tasks
+# that exist, rather than ids that are 404.
+TASK_LINKS = {
+    link: {
+        "operationId": operation,
+        "parameters": {"user_id": "$request.path.user_id", "task_id": "$response.body#/id"},
+    }
+    for link, operation in (
+        ("GetTask", "get_task"),
+        ("ReplaceTask", "replace_task"),
+        ("PatchTask", "patch_task"),
+        ("CompleteTask", "complete_task"),
+        ("DeleteTask", "delete_task"),
+    )
 }
 
 router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"], responses=AUTH_ANSWERS)
@@ -161,8 +183,8 @@ async def list_tasks(
         Query(description="Any of these priorities (repeatable)"),
     ] = None,
     tag: Annotated[
-        list[Tag] | SkipJsonSchema[None],
-        Query(max_length=TAGS_MAX, description="Carries every one of these tags (repeatable)"),
+        Annotated[list[Tag], Field(max_length=TAGS_MAX)] | SkipJsonSchema[None],
+        Query(description="Carries every one of these tags (repeatable)"),
     ] = None,
     q: Annotated[
         SearchText | SkipJsonSchema[None],
@@ -188,7 +210,7 @@ async def list_tasks(
                 {
                     "type": "value_error",
                     "loc": ("query", "due_after"),
-                    "msg": "due_after must be earlier than due_before",
+                    "msg": "must be earlier than due_before",
                 }
             ]
         )
@@ -235,6 +257,7 @@ async def clear_completed(
     response_model=TaskPublic,
     responses=BODY_ANSWERS
     | {
+        201: {"description": "The task, as stored", "links": TASK_LINKS},
         404: _answer(errors.IDEMPOTENT_TASK_DELETED),
         409: _answer(errors.TASK_QUOTA_REACHED.format(quota="N")),
         422: _answer(errors.IDEMPOTENCY_KEY_REUSED),
@@ -248,13 +271,9 @@ async def create_task(
     database: DatabaseDep,
     body: Annotated[TaskCreate, Depends(create_body)],
     idempotency_key: Annotated[
-        str | SkipJsonSchema[None],
+        IdempotencyKey | SkipJsonSchema[None],
         Header(
             alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
-            pattern=IDEMPOTENCY_KEY_PATTERN,
-            json_schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
             description="Makes a retry safe: the same key (for 24 hours) returns the same task",
         ),
     ] = None,

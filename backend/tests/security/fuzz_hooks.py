@@ -1,0 +1,70 @@
+"""Schemathesis hooks for tests/security/test_fuzz.py (loaded through SCHEMATHESIS_HOOKS).
+
+Each request carries a token for the very user its path names, whatever the fuzzer generated:
+any valid user id reaches the task code (not a 403), an invalid one is refused as the token's
+`sub` (401), and the fuzzer's own mutations of the path are never undone by a fixed value. It
+is an auth provider (not a hook on the case) so that the `ignored_auth` check can still send the
+same request without it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema_rs
+import schemathesis
+from pydantic import BaseModel, ValidationError
+
+from taskapi import models
+from tests.keys import hs256
+
+FOREVER = 2**31 - 1
+
+
+# No caching (each case has its own user) and no retry on 401: a 401 is an answer under test.
+@schemathesis.auth(refresh_interval=None, retry_on=[])
+class TokenForThePathsUser:
+    def get(self, _case: Any, _context: Any) -> str:
+        return "minted in set()"  # the token depends on the case; see set()
+
+    def set(self, case: Any, _data: str, _context: Any) -> None:
+        user_id = (case.path_parameters or {}).get("user_id")
+        sub = user_id if isinstance(user_id, str) else "fuzzer"
+        case.headers = {
+            **(case.headers or {}),
+            "Authorization": f"Bearer {hs256(sub, exp=FOREVER)}",
+        }
+
+
+@schemathesis.hook
+def filter_case(_context: Any, case: Any) -> bool:
+    """Leave out a negative case whose body the app accepts and stores within the schema.
+
+    Every limit here counts the value as stored, after normalisation (NFC, trimming, invisible
+    characters dropped, tags lower-cased and made distinct; each field's description says so),
+    and JSON Schema cannot say that: a title of 200 letters and a trailing space, or the same tag
+    eleven times, is "invalid" to the fuzzer and valid here. So such a body is checked the way
+    the contract reads: the model normalises it, and what it would store must satisfy the
+    schema. A body stored outside the schema is kept, and fails the run as it should."""
+    meta = getattr(case, "meta", None)
+    if meta is None or not meta.generation.mode.is_negative or not isinstance(case.body, dict):
+        return True
+    model = _body_model(case)
+    if model is None:
+        return True
+    try:
+        stored = model.model_validate_json(json.dumps(case.body))
+    except (ValidationError, ValueError):
+        return True  # refused by the app: the fuzzer's check applies as it is
+    schema = model.model_json_schema()
+    as_stored = stored.model_dump(mode="json", exclude_unset=True)
+    return not jsonschema_rs.Draft202012Validator(schema).is_valid(as_stored)
+
+
+def _body_model(case: Any) -> type[BaseModel] | None:
+    body = case.operation.definition.raw.get("requestBody", {})
+    reference = body.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+    if not isinstance(reference, str):
+        return None
+    model = getattr(models, reference.rsplit("/", 1)[-1], None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
