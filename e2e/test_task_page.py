@@ -167,7 +167,8 @@ def api_limits(system: System) -> dict[str, int]:
     """The limits the form must show, read from the API's own OpenAPI document."""
     spec = httpx.get(f"{system.backend_url}/openapi.json").json()
     tasks = spec["paths"]["/api/{user_id}/tasks"]
-    body = tasks["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    reference = tasks["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = spec["components"]["schemas"][reference.rsplit("/", 1)[-1]]["properties"]
     (q,) = (p for p in tasks["get"]["parameters"] if p["name"] == "q")
     return {
         "title": body["title"]["maxLength"],
