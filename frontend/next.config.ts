@@ -4,8 +4,8 @@ const nextConfig: NextConfig = {
   // Type errors and lint errors fail the build: nothing here ignores them.
   reactStrictMode: true,
   poweredByHeader: false,
-  // better-sqlite3 and pg are native/Node-only: load them from node_modules at run time.
-  serverExternalPackages: ["better-sqlite3", "pg"],
+  // better-sqlite3 and pg are native/Node-only, nodemailer Node-only: loaded from node_modules at run time.
+  serverExternalPackages: ["better-sqlite3", "pg", "nodemailer"],
   async headers() {
     // The Content-Security-Policy, which needs a per-request nonce, is set in src/proxy.ts.
     return [

@@ -23,7 +23,16 @@ function messageFor(error: { status: number; message?: string }): string {
   return error.message || "Something went wrong. Try again.";
 }
 
-export function AuthForm({ mode, expired }: { mode: Mode; expired: boolean }) {
+export function AuthForm({
+  mode,
+  expired,
+  passwordReset = false,
+}: {
+  mode: Mode;
+  expired: boolean;
+  /** Arrived from setting a new password (`/login?reset=1`). */
+  passwordReset?: boolean;
+}) {
   const router = useRouter();
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
@@ -61,6 +70,9 @@ export function AuthForm({ mode, expired }: { mode: Mode; expired: boolean }) {
       </h1>
 
       {expired && <Notice kind="info">Your session has expired. Please sign in again.</Notice>}
+      {passwordReset && (
+        <Notice kind="info">Your password has been changed. Sign in with the new one.</Notice>
+      )}
       {error && <Notice kind="error">{error}</Notice>}
 
       <form onSubmit={submit} className="space-y-4">
@@ -104,6 +116,13 @@ export function AuthForm({ mode, expired }: { mode: Mode; expired: boolean }) {
             )
           }
         />
+        {!signup && (
+          <p className="text-right text-sm">
+            <Link className="font-medium text-indigo-700 underline" href="/forgot-password">
+              Forgot password?
+            </Link>
+          </p>
+        )}
         <button
           type="submit"
           disabled={busy}

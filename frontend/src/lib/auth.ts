@@ -8,6 +8,8 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
 import { clientAddressHeaders } from "@/lib/client-address";
 import { betterAuthLogger } from "@/lib/log";
 import { loopbackAliases } from "@/lib/loopback-origins";
+import { resetPasswordMail } from "@/lib/mail-messages";
+import { sendMail } from "@/lib/mail";
 
 const baseURL = process.env.BETTER_AUTH_URL ?? "http://localhost:3000";
 // Better Auth writes the origin (no path, no trailing slash) into iss and aud; so do we.
@@ -25,6 +27,13 @@ export const auth = betterAuth({
     minPasswordLength: PASSWORD_MIN_LENGTH,
     maxPasswordLength: PASSWORD_MAX_LENGTH,
     autoSignIn: true,
+    // Forgot password: a one-time link (Better Auth stores its token and deletes it on use),
+    // valid for an hour; a reset ends every session of the account.
+    sendResetPassword: async ({ user, url }) => {
+      await sendMail(resetPasswordMail(user.email, url));
+    },
+    resetPasswordTokenExpiresIn: 60 * 60,
+    revokeSessionsOnPasswordReset: true,
   },
   // Every field's type and length, on every endpoint, before the endpoint reads it.
   hooks: { before: checkAuthInputHook },
@@ -33,6 +42,10 @@ export const auth = betterAuth({
   // Sign-in and sign-up are limited per client address (3 in 10 s) in production.
   rateLimit: { enabled: process.env.NODE_ENV === "production", storage: "memory" },
   advanced: {
+    // Sending e-mail is not awaited: "send me a link" then takes as long for an address with no
+    // account as for one with an account, so its timing does not tell them apart. sendMail logs
+    // its own failures; Better Auth adds a catch that logs what else is thrown.
+    backgroundTasks: { handler: (task) => void task },
     // The client's address (rate limit, sessions' ipAddress) is the one server.ts vouches for:
     // the TCP peer, or X-Forwarded-For from TRUSTED_PROXIES only (src/lib/client-address.ts).
     ipAddress: { ipAddressHeaders: clientAddressHeaders() },

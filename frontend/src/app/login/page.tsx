@@ -11,6 +11,6 @@ export default async function LoginPage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   await sendSignedInToTasks();
-  const { expired } = await searchParams;
-  return <AuthForm mode="login" expired={expired === "1"} />;
+  const { expired, reset } = await searchParams;
+  return <AuthForm mode="login" expired={expired === "1"} passwordReset={reset === "1"} />;
 }
