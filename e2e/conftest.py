@@ -37,6 +37,7 @@ from playwright.sync_api import (
 )
 
 from recording_backend import RecordingBackend, recording_backend
+from smtp_sink import Mailbox, smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND = ROOT / "frontend"
@@ -112,8 +113,10 @@ def web_app(
     `work`, as `make run` starts it: (its origin, its log file, the process)."""
     port = port or free_port()
     origin = f"http://127.0.0.1:{port}"
+    # The caller's own settings (a developer's SMTP_URL among them) never leak in.
+    inherited = ("BETTER_AUTH", "DATABASE", "SMTP_", "MAIL_")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("BETTER_AUTH", "DATABASE"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(inherited)},
         "BETTER_AUTH_SECRET": secret,
         "BETTER_AUTH_URL": origin,
         "AUTH_DATABASE_URL": f"sqlite:{work / 'auth.db'}",
@@ -136,8 +139,21 @@ def web_app(
         stop(process)
 
 
+@dataclass(frozen=True)
+class SmtpServer:
+    mailbox: Mailbox
+    url: str  # the SMTP_URL that reaches it, user name and password included
+
+
 @pytest.fixture(scope="session")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) that `system` sends its e-mail to: e2e/smtp_sink.py."""
+    with smtp_server(free_port()) as (mailbox, url):
+        yield SmtpServer(mailbox=mailbox, url=url)
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[System]:
     if not (FRONTEND / ".next" / "BUILD_ID").exists() or not (FRONTEND / WEB_SERVER).exists():
         pytest.fail("the frontend is not built: run `make test` (it runs `npm run build` first)")
     work = tmp_path_factory.mktemp("system")
@@ -161,8 +177,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         # The suite's own client stands in for a reverse proxy (TRUSTED_PROXIES): every browser
         # context is a person on a machine of their own, named in X-Forwarded-For, so that
         # Better Auth's per-address rate limit treats them as the Internet would.
-        trusting = {"TRUSTED_PROXIES": "127.0.0.1"}
-        with web_app(work, backend_url, secret, trusting, frontend_port) as (origin, log, _):
+        settings = {"TRUSTED_PROXIES": "127.0.0.1", "SMTP_URL": smtp.url}
+        with web_app(work, backend_url, secret, settings, frontend_port) as (origin, log, _):
             wait_until_up(f"{backend_url}/health", backend, work / "backend.log")
             yield System(url=origin, backend_url=backend_url, log=log)
     finally:
@@ -184,12 +200,14 @@ class PlainWebApp:
 def plain_web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlainWebApp]:
     """A second web app with the defaults `make run` has (no TRUSTED_PROXIES), forwarding the
     task API to a recording stand-in (recording_backend.py). Tests that trip its per-address
-    rate limit from 127.0.0.1 do it here, never on `system`."""
+    rate limit from 127.0.0.1 do it here, never on `system`. No SMTP_URL: its e-mail goes to
+    `work/mail-outbox` (MAIL_OUTBOX), as `make run`'s goes to frontend/mail-outbox."""
     work = tmp_path_factory.mktemp("plain")
     secret = secrets.token_urlsafe(32)
+    outbox = {"MAIL_OUTBOX": str(work / "mail-outbox")}
     with (
         recording_backend() as backend,
-        web_app(work, backend.url, secret) as (origin, log, _),
+        web_app(work, backend.url, secret, outbox) as (origin, log, _),
     ):
         yield PlainWebApp(url=origin, log=log, backend=backend, work=work, secret=secret)
 

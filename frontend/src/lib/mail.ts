@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 
 import nodemailer, { type Transporter } from "nodemailer";
@@ -13,7 +14,7 @@ import { writeLog } from "@/lib/log";
  *   `smtps://user:password@host:465` (TLS from the start); user and password percent-encoded.
  *   The URL form is nodemailer's own (https://nodemailer.com/smtp/#connection-url).
  * - `MAIL_FROM`: the From header, e.g. `Tasks <tasks@example.org>`; by default
- *   `Tasks <no-reply@HOST>`, HOST being BETTER_AUTH_URL's host name.
+ *   `Tasks <no-reply@HOST>`, HOST being BETTER_AUTH_URL's host name (see `mailFrom`).
  * - `MAIL_OUTBOX`: with no `SMTP_URL`, the folder each message is written to, one readable
  *   `.txt` file per message (default `mail-outbox`, under the folder the server runs in). The
  *   messages hold one-time sign-in links, so the folder is created 0700 and each file 0600.
@@ -50,12 +51,14 @@ function smtpUrl(): URL | null {
   return url;
 }
 
-/** The From header: `MAIL_FROM`, else `Tasks <no-reply@HOST>`. */
+/** The From header: `MAIL_FROM`, else `Tasks <no-reply@HOST>` (`localhost` when the site is
+ * reached by IP address: an address literal in From is refused by many mail servers). */
 export function mailFrom(): string {
   const configured = process.env.MAIL_FROM?.trim();
   if (configured) return configured;
   const host = new URL(process.env.BETTER_AUTH_URL ?? "http://localhost:3000").hostname;
-  return `Tasks <no-reply@${host.replace(/^\[|\]$/g, "")}>`;
+  const named = isIP(host.replace(/^\[|\]$/g, "")) === 0;
+  return `Tasks <no-reply@${named ? host : "localhost"}>`;
 }
 
 let transporter: Transporter | null = null;

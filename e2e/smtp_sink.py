@@ -50,7 +50,7 @@ class Mailbox:
             sender=envelope.mail_from or "",
             recipients=list(envelope.rcpt_tos),
             headers=parsed,
-            text=body.get_content() if body is not None else "",  # type: ignore[attr-defined]
+            text=body.get_content() if body is not None else "",
         )
         with self._arrived:
             self._messages.append(message)
