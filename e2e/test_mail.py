@@ -35,7 +35,7 @@ def ask_for_a_link(page: Page, email: str) -> str:
     expect(page).to_have_url(re.compile(r"/forgot-password$"))
     page.get_by_label("Email").fill(email)
     page.get_by_role("button", name="Send me a link").click()
-    answer = page.get_by_role("status")
+    answer = page.locator("main").get_by_role("status")
     expect(answer).to_contain_text(f"If an account uses {email}")
     return answer.inner_text().replace(email, "ADDRESS")
 
@@ -73,7 +73,7 @@ def test_forgot_password_by_email_ends_every_session_and_the_link_works_once(
         page.get_by_label("New password").fill(NEW_PASSWORD)
         page.get_by_role("button", name="Set new password").click()
         expect(page).to_have_url(re.compile(r"/login\?reset=1$"))
-        expect(page.get_by_role("status")).to_have_text(
+        expect(page.locator("main").get_by_role("status")).to_have_text(
             "Your password has been changed. Sign in with the new one."
         )
 
@@ -84,14 +84,18 @@ def test_forgot_password_by_email_ends_every_session_and_the_link_works_once(
 
         # The old password is refused, the new one works.
         sign_in(page, email, OLD_PASSWORD)
-        expect(page.get_by_role("alert")).to_contain_text("Invalid email or password")
+        expect(page.locator("main").get_by_role("alert")).to_contain_text(
+            "Invalid email or password"
+        )
         sign_in(page, email, NEW_PASSWORD)
         expect(page).to_have_url(re.compile(r"/tasks$"))
 
         # The link works once: opened again it says so, and its token is refused.
         page.goto(link)
         expect(page).to_have_url(re.compile(r"/reset-password\?error=INVALID_TOKEN$"))
-        expect(page.get_by_role("alert")).to_contain_text("expired or was already used")
+        expect(page.locator("main").get_by_role("alert")).to_contain_text(
+            "expired or was already used"
+        )
         token = link.rsplit("/", 1)[1].split("?")[0]
         again = page.request.post(
             "/api/auth/reset-password",
