@@ -19,6 +19,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 # Characters that must be percent-encoded in the URL, so that decoding them is tested too.
 USER = "tasks@mail.test"
+# Recipients starting with this are refused (550), as a provider refuses an unknown mailbox.
+REFUSED = "refused-"
 PASSWORD = "p@ss:word/1"
 
 
@@ -38,7 +40,15 @@ class Mailbox:
         self._arrived = threading.Condition()
         self.logins: list[tuple[bytes, bytes]] = []
 
-    # aiosmtpd's handler hook (https://aiosmtpd.aio-libs.org/en/latest/handlers.html).
+    # aiosmtpd's handler hooks (https://aiosmtpd.aio-libs.org/en/latest/handlers.html).
+    async def handle_RCPT(  # noqa: N802 (the name aiosmtpd calls)
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address.startswith(REFUSED):
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(  # noqa: N802 (the name aiosmtpd calls)
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
@@ -80,7 +90,7 @@ class Mailbox:
 
 @contextmanager
 def smtp_server(port: int) -> Iterator[tuple[Mailbox, str]]:
-    """An SMTP server on 127.0.0.1:`port` that demands a login (without TLS: loopback only):
+    """An SMTP server on 127.0.0.1:`port` that offers AUTH and checks the login (no TLS):
     (its mailbox, the SMTP_URL that reaches it)."""
     mailbox = Mailbox()
     controller = Controller(
@@ -88,7 +98,8 @@ def smtp_server(port: int) -> Iterator[tuple[Mailbox, str]]:
         hostname="127.0.0.1",
         port=port,
         authenticator=mailbox.authenticate,
-        auth_required=True,
+        # A login without TLS (loopback only). Not demanded, which aiosmtpd warns against without
+        # TLS; the tests check `logins` instead, and a wrong login is refused (535) either way.
         auth_require_tls=False,
     )
     controller.start()
