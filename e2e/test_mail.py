@@ -4,9 +4,11 @@ a real SMTP server the suite runs (smtp_sink.py), and without SMTP_URL writes to
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import stat
+import subprocess
 import time
 from pathlib import Path
 
@@ -14,6 +16,9 @@ import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from conftest import (
+    FRONTEND,
+    NODE,
+    WEB_SERVER,
     PlainWebApp,
     SmtpServer,
     System,
@@ -240,3 +245,41 @@ def not_sent_line(log: Path, file: Path) -> dict[str, object]:
             entry: dict[str, object] = json.loads(line)
             return entry
     raise AssertionError(f"no log line names {file}:\n{log.read_text()[-3000:]}")
+
+
+def test_a_mistyped_smtp_url_stops_the_server_with_one_line() -> None:
+    for value, message in (
+        (
+            "mail.example.org:587",
+            "SMTP_URL must start with smtp:// or smtps://, not mail.example.org://",
+        ),
+        ("https://mail.example.org", "SMTP_URL must start with smtp:// or smtps://, not https://"),
+    ):
+        env = {**os.environ, "SMTP_URL": value}
+        run = subprocess.run(
+            [NODE, WEB_SERVER, "--port", "0"],
+            cwd=FRONTEND,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 2
+        line = json.loads(run.stderr.strip().splitlines()[-1])
+        assert (line["level"], line["message"]) == ("error", message)
+
+
+def test_the_start_up_line_says_where_e_mail_goes(
+    system: System, smtp: SmtpServer, plain_web_app: PlainWebApp
+) -> None:
+    def ready(log: Path) -> object:
+        for raw in log.read_text().splitlines():
+            line = raw.lstrip("\x00")
+            if '"ready on' in line:
+                return json.loads(line)["args"][0]["mail"]
+        raise AssertionError(log.read_text()[-3000:])
+
+    port = httpx.URL(smtp.url).port
+    assert ready(system.log) == f"smtp://127.0.0.1:{port}"  # the password never
+    outbox = plain_web_app.work / "mail-outbox"
+    assert ready(plain_web_app.log) == f"not sent (SMTP_URL is not set): written to {outbox}"

@@ -26,17 +26,20 @@ import {
   type TrustedProxies,
 } from "./src/lib/client-address";
 import { routeConsoleToLog, writeLog } from "./src/lib/log";
+import { describeMail } from "./src/lib/mail-settings";
 
 type Settings = {
   port: number;
   hostname: string | undefined;
   keepAliveTimeout: number | undefined;
   trusted: TrustedProxies;
+  /** Where e-mail goes (SMTP_URL, checked here). */
+  mail: string;
 };
 
 const DIGITS = /^\d+$/;
 
-/** The command line and TRUSTED_PROXIES; throws an Error that names what is wrong. */
+/** The command line, TRUSTED_PROXIES and SMTP_URL; throws an Error that names what is wrong. */
 function readSettings(): Settings {
   const { values } = parseArgs({
     options: {
@@ -58,6 +61,7 @@ function readSettings(): Settings {
     hostname: values.hostname,
     keepAliveTimeout: keepAlive === undefined ? undefined : Number(keepAlive),
     trusted: parseTrustedProxies(process.env.TRUSTED_PROXIES),
+    mail: describeMail(),
   };
 }
 
@@ -80,7 +84,7 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error));
   }
-  const { port, hostname, keepAliveTimeout, trusted } = settings;
+  const { port, hostname, keepAliveTimeout, trusted, mail } = settings;
 
   markClientAddressServer(); // Better Auth may read the address header: this server sets it
   const app = next({ dev: false, dir, hostname, port });
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
   server.listen(port, hostname, () => {
     const address = server.address();
     const where = typeof address === "object" && address ? `${address.address}:${address.port}` : address;
-    writeLog("info", "server", `ready on ${where}`, [{ trustedProxies: process.env.TRUSTED_PROXIES ?? "" }]);
+    writeLog("info", "server", `ready on ${where}`, [{ trustedProxies: process.env.TRUSTED_PROXIES ?? "", mail }]);
   });
 
   // As `next start`: stop taking connections, let the requests in flight finish (server.close
