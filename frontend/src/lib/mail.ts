@@ -36,7 +36,8 @@ function transport(url: URL): Transporter {
   return transporter;
 }
 
-/** Writes `mail` to a new file of its own, 0600 from the open(2) that creates it ("wx"). */
+/** Writes `mail` (its text part: the file is for reading) to a new file of its own, 0600 from
+ * the open(2) that creates it ("wx"). */
 function writeToOutbox(mail: Mail, from: string): string {
   const folder = outboxFolder();
   mkdirSync(folder, { recursive: true, mode: 0o700 });
