@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import random
 import re
 import secrets
 import shutil
@@ -50,10 +51,23 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 
+PORTS_FROM = 20000  # up to the first ephemeral port (32768 on Linux)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port nobody listens on, chosen below the kernel's ephemeral range: a port from that
+    range (bind to 0) can be taken by some client's outgoing connection before our server binds
+    it, which suites running side by side made happen (EADDRINUSE at start-up)."""
+    first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(200):
+        port = random.randrange(PORTS_FROM, max(first_ephemeral, PORTS_FROM + 1000))
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found below the ephemeral range")
 
 
 def wait_until_up(
