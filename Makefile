@@ -65,7 +65,11 @@ migrate: $(PY_RUN_STAMP) $(NPM_STAMP) configure
 	cd backend && .venv/bin/taskapi migrate
 	cd frontend && npx tsx scripts/migrate.ts
 
-run: $(PY_RUN_STAMP) $(NPM_STAMP) $(FRONTEND_BUILD) migrate
+# The ports are checked before the databases are migrated: a second `make run` beside a first
+# one stops there, having changed nothing.
+run: $(PY_RUN_STAMP) $(NPM_STAMP) $(FRONTEND_BUILD)
+	@$(BIN)/python scripts/run.py --check-ports
+	@$(MAKE) --no-print-directory migrate
 	@$(BIN)/python scripts/run.py
 
 lint: $(PY_STAMP)

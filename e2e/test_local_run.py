@@ -163,6 +163,29 @@ def test_run_names_a_busy_port_and_starts_nothing(busy: str, address: str) -> No
     assert re.search(rf"make run {busy}=\d+$", message), message
 
 
+def test_run_names_every_busy_port_and_advice_that_works_as_given() -> None:
+    """Both ports held (a first `make run` still up): one message names both, and the settings
+    it suggests are free together."""
+    with socket.socket() as web, socket.socket() as api:
+        for other_program in (web, api):
+            other_program.bind(("127.0.0.1", 0))
+            other_program.listen()
+        taken = {"WEB_PORT": web.getsockname()[1], "API_PORT": api.getsockname()[1]}
+        result = run_script(**{name: str(port) for name, port in taken.items()})
+        assert result.returncode == 1, result.stdout + result.stderr
+        message = result.stderr.strip()
+        for port in taken.values():
+            assert f"port {port} (" in message, message
+        advice = re.search(r"make run WEB_PORT=(\d+) API_PORT=(\d+)$", message)
+        assert advice is not None, message
+        suggested = {int(advice.group(1)), int(advice.group(2))}
+        assert len(suggested) == 2
+        assert not suggested & set(taken.values())
+        for port in suggested:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", port))  # free, as advised
+
+
 @pytest.mark.parametrize(
     ("env", "says"),
     [

@@ -75,7 +75,8 @@ def configured(name: str) -> str | None:
 
 
 def busy_port(settings: LocalSettings) -> str | None:
-    """What keeps this run from listening where it must, in a person's words; None if nothing."""
+    """What keeps this run from listening where it must, in a person's words (every port that
+    is taken, and settings that would work together); None if nothing."""
     names = {
         settings.web_port: ("WEB_PORT", "the web app"),
         settings.api_port: ("API_PORT", "the task API"),
@@ -84,22 +85,34 @@ def busy_port(settings: LocalSettings) -> str | None:
     # The web app's other loopback names are trusted origins (frontend/src/lib/loopback-origins.ts),
     # and browsers try ::1 first for localhost: no other program may listen there either.
     wanted += [(host, settings.web_port) for host in LOOPBACKS if host != settings.host]
+    taken: dict[int, str] = {}  # port -> where, in words
     for host, port in wanted:
         error = in_use(host, port)
         if error is None or (host != settings.host and error.errno != errno.EADDRINUSE):
             continue  # an extra address only matters when taken (a machine may have no IPv6)
-        name, what = names[port]
+        _name, what = names[port]
         if error.errno == errno.EADDRINUSE:
-            return (
-                f"port {port} ({what}) is in use by another program (on {url_host(host)}:{port}). "
-                "Stop that program, or choose another port: "
-                f"make run {name}={free_port_after(settings.host, port, set(names))}"
-            )
+            # On the run's own address the other program may listen anywhere (0.0.0.0 too):
+            # name the address only when it is one of the extra loopback names.
+            where = "" if host == settings.host else f" (on {url_host(host)}:{port})"
+            taken.setdefault(port, f"port {port} ({what}) is in use by another program{where}")
+            continue
         if error.errno == errno.EADDRNOTAVAIL:
             return f"LISTEN_HOST={host} is not an address of this machine; unset it for 127.0.0.1"
-        where = f"{url_host(host)}:{port}"
-        return f"cannot listen on {where} ({what}): {error.strerror}; choose another {name}"
-    return None
+        return f"cannot listen on {url_host(host)}:{port} ({what}): {error.strerror}"
+    if not taken:
+        return None
+    avoid = set(names)
+    choices = []
+    for port in taken:
+        free = free_port_after(settings.host, port, avoid)
+        avoid.add(free)
+        choices.append(f"{names[port][0]}={free}")
+    return (
+        "; ".join(taken.values())
+        + ". Stop that program, or choose other ports: make run "
+        + " ".join(choices)
+    )
 
 
 def free_port_after(host: str, port: int, taken: set[int]) -> int:
@@ -163,6 +176,8 @@ def main() -> int:
     if problem:
         print(f"run: {problem}", file=sys.stderr)
         return 1
+    if "--check-ports" in sys.argv[1:]:
+        return 0  # `make run` checks before it migrates, then starts
     if not is_loopback(settings.host):
         print(
             f"run: LISTEN_HOST={settings.host}: other machines can reach this run; they sign "
