@@ -152,3 +152,4 @@ def test_request_lines_are_logged_unless_turned_off(
     requests = [line for line in lines if '"logger": "taskapi.access"' in line]
     assert bool(requests) is logged, lines
     assert any("Uvicorn running on" in line for line in lines), lines
+    assert not any("\\u001b[" in line for line in lines), lines  # no terminal colour codes
