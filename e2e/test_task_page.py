@@ -25,6 +25,10 @@ from conftest import (
 TASKS = re.compile(r"/api/[^/]+/tasks$")
 
 
+# Chromium's datetime-local needs about 215 px for "12/31/2026, 12:00 PM" and its picker icon.
+DUE_FIELD_MIN_WIDTH = 216
+
+
 def test_an_edit_sends_only_what_the_person_changed_and_escape_leaves_it(page: Page) -> None:
     sign_up(page, "Uma", new_email())
     created = call_api(
@@ -50,6 +54,12 @@ def test_an_edit_sends_only_what_the_person_changed_and_escape_leaves_it(page: P
 
     # A title-only edit sends the title, and nothing else changes.
     page.get_by_role("button", name="Edit: Plan the trip").click()
+    # The due time shows whole in the editor too (at 1280 px its column once cut off AM/PM).
+    due_widths = [
+        box["width"] for box in (f.bounding_box() for f in page.get_by_label("Due").all()) if box
+    ]
+    assert len(due_widths) == 2
+    assert min(due_widths) >= DUE_FIELD_MIN_WIDTH, due_widths
     editor.get_by_label("Title", exact=True).fill("Plan the trip to Rome")
     editor.get_by_role("button", name="Save").click()
     expect(task_titles(page)).to_have_text(["Plan the trip to Rome"])

@@ -86,7 +86,9 @@ export function ExtraFields({
   const hintId = useId();
   const problem = tagsProblem(value.tags);
   return (
-    <div className="grid gap-3 sm:grid-cols-3">
+    // The due column keeps room for a whole date and time ("12/31/2026, 12:00 PM" and the
+    // picker's icon): in the narrower editor an equal third cut off AM/PM.
+    <div className="grid gap-3 sm:grid-cols-[minmax(0,1fr)_minmax(0,1.4fr)_minmax(14rem,1fr)]">
       <SelectField
         small={small}
         label="Priority"
