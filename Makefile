@@ -21,7 +21,7 @@ FRONTEND_SOURCES := $(shell find frontend/src -type f) $(wildcard frontend/*.ts 
 # letting node-gyp download a copy.
 NODE_HEADERS := $(if $(wildcard /usr/include/node/node.h),npm_config_nodedir=/usr,)
 
-.PHONY: help run test lock lint test-backend test-frontend test-e2e configure migrate clean bench soak
+.PHONY: help umask-check run test lock lint test-backend test-frontend test-e2e configure migrate clean bench soak
 
 help:
 	@echo "make run    install, build and start the app on http://localhost:3000 (API on :8000; WEB_PORT, API_PORT, LISTEN_HOST, LOG_REQUESTS: see README)"
@@ -67,7 +67,7 @@ migrate: $(PY_RUN_STAMP) $(NPM_STAMP) configure
 
 # The ports are checked before the databases are migrated: a second `make run` beside a first
 # one stops there, having changed nothing.
-run: $(PY_RUN_STAMP) $(NPM_STAMP) $(FRONTEND_BUILD)
+run: umask-check $(PY_RUN_STAMP) $(NPM_STAMP) $(FRONTEND_BUILD)
 	@$(BIN)/python scripts/run.py --check-ports
 	@$(MAKE) --no-print-directory migrate
 	@$(BIN)/python scripts/run.py
@@ -94,8 +94,16 @@ test-e2e: $(PY_STAMP) $(FRONTEND_BUILD)
 # The stages run side by side, each one's output printed whole when it ends (-O): most of the suite
 # is a test waiting on a server it started, so on two cores the frontend's install, build, checks
 # and browser suite fit beside the two backend passes instead of after them.
-test:
+test: umask-check
 	@$(MAKE) --no-print-directory -j4 -O lint test-backend test-frontend test-e2e
+
+# What `make` installs and builds (.venv, node_modules, .next) is code that later runs with the
+# secrets: under a umask that lets other accounts write files (umask 000, 001, 004, 005), any
+# local account could plant code there. Refused before anything is installed.
+umask-check:
+	@case "$$(umask)" in *[0145]) \
+	  echo "umask $$(umask) would let every local account write the code make installs, which runs with your secrets: run 'umask 022' and try again" >&2; \
+	  exit 1;; esac
 
 # Recompile both locks from backend/pyproject.toml and e2e/requirements.txt, for every platform
 # and Python 3.11+. Existing pins are kept where the requirements allow them; UPGRADE=fastapi

@@ -493,3 +493,33 @@ def serving_http(port: int, host: str = "127.0.0.1") -> Iterator[subprocess.Pope
     finally:
         process.kill()
         process.wait()
+
+
+@pytest.mark.parametrize("mask", [0o000, 0o001, 0o004])
+@pytest.mark.parametrize("target", ["run", "test"])
+def test_make_refuses_a_umask_that_lets_others_write_the_code_it_installs(
+    target: str, mask: int
+) -> None:
+    """Under such a umask, .venv, node_modules and .next would be writable by every local
+    account, and what they hold runs with the secrets: refused before anything is installed."""
+    make = shutil.which("make") or "make"
+    # Its own session: were the check to let it through, the whole tree is stopped below.
+    process = subprocess.Popen(
+        [make, "--no-print-directory", "-C", str(ROOT), target],
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: os.umask(mask),
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    assert result.returncode != 0
+    assert f"umask {mask:04o} would let every local account write" in result.stderr
+    assert "Tasks is running" not in result.stdout
+    assert "pytest" not in result.stdout  # nothing else ran
