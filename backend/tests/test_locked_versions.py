@@ -59,3 +59,12 @@ def test_the_run_lock_pins_the_same_versions_as_the_test_lock() -> None:
     run, test = locked("requirements.txt"), locked("requirements-test.txt")
     assert run.keys() <= test.keys()
     assert {name: version for name, version in run.items() if test[name] != version} == {}
+
+
+def test_the_run_lock_holds_nothing_only_the_tests_need() -> None:
+    """`make run` installs requirements.txt: what the app needs to run, not the test and lint
+    tools (every package the test lock adds for `--extra dev` and e2e stays out)."""
+    run = set(locked("requirements.txt"))
+    tools = {"pytest", "ruff", "mypy", "hypothesis", "schemathesis", "playwright", "aiosmtpd"}
+    assert not run & tools, run & tools
+    assert {"fastapi", "uvicorn", "sqlalchemy", "pyjwt"} <= run
