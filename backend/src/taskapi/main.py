@@ -67,9 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_exception_handler(unavailable, database_unavailable)
     app.add_exception_handler(VersionMismatch, tasks.version_mismatch)
     app.include_router(health.router)
-    app.include_router(export.router)  # before tasks: see its module
     app.include_router(tasks.router)
     app.include_router(tags.router)
+    app.include_router(export.router)
     declare_body_schemas(app)
     return app
 

@@ -1,4 +1,4 @@
-"""Download my data (GET /api/{user_id}/tasks/export): every field of every task, as JSON and as
+"""Download my data (GET /api/{user_id}/export): every field of every task, as JSON and as
 CSV, streamed a batch at a time."""
 
 from __future__ import annotations
@@ -56,9 +56,7 @@ AWKWARD: list[dict[str, Any]] = [
 
 
 async def export_of(client: httpx.AsyncClient, file_format: str, sub: str = "alice") -> Any:
-    response = await client.get(
-        f"/api/{sub}/tasks/export?format={file_format}", headers=bearer(sub)
-    )
+    response = await client.get(f"/api/{sub}/export?format={file_format}", headers=bearer(sub))
     assert response.status_code == 200, response.text
     return response
 
@@ -154,26 +152,26 @@ async def test_an_empty_list(client: httpx.AsyncClient, file_format: str, body: 
 
 
 async def test_json_is_the_default(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/alice/tasks/export", headers=bearer())
+    response = await client.get("/api/alice/export", headers=bearer())
     assert response.headers["content-type"] == "application/json"
     assert response.json() == []
 
 
 async def test_another_persons_tasks_are_403(client: httpx.AsyncClient) -> None:
     await create(client, "bob's", sub="bob")
-    response = await client.get("/api/bob/tasks/export?format=csv", headers=bearer("alice"))
+    response = await client.get("/api/bob/export?format=csv", headers=bearer("alice"))
     assert response.status_code == 403
     assert "bob's" not in response.text
 
 
 async def test_no_token_is_401(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/alice/tasks/export")
+    response = await client.get("/api/alice/export")
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
 async def test_an_unknown_format_is_422_in_words(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/alice/tasks/export?format=xlsx", headers=bearer())
+    response = await client.get("/api/alice/export?format=xlsx", headers=bearer())
     assert response.status_code == 422
     assert "json" in response.json()["detail"][0]["msg"]
 
@@ -226,9 +224,7 @@ async def test_many_tasks_stream_a_batch_at_a_time(
 
     for file_format in ("json", "csv"):
         reads.clear()
-        parts, read_when_sent = await stream(
-            app, f"/api/alice/tasks/export?format={file_format}", reads
-        )
+        parts, read_when_sent = await stream(app, f"/api/alice/export?format={file_format}", reads)
         batches = MANY // export.BATCH
         # The opening ("[" or the header row), a part per batch, then the closing "]" (JSON).
         assert len(parts) in (batches + 1, batches + 2)

@@ -13,9 +13,9 @@ from taskapi.api.deps import DatabaseDep, OwnerId
 from taskapi.api.routes.tasks import AUTH_ANSWERS, LONG_READ_ANSWERS, long_read
 from taskapi.db import PostgresDatabase, SQLiteDatabase
 
-# Under /tasks, so that the web app's forwarding of `/api/{user_id}/tasks…` covers it. Included
-# before the task router: otherwise `/tasks/{task_id}` would take "export" for an id (422).
-router = APIRouter(prefix="/api/{user_id}/tasks", tags=["tasks"], responses=AUTH_ANSWERS)
+# Not under /tasks: there `/tasks/{task_id}` would take "export" for an id, and PUT or DELETE on
+# it would be a 422 about the id rather than a 405. The web app forwards this path on its own.
+router = APIRouter(prefix="/api/{user_id}", tags=["tasks"], responses=AUTH_ANSWERS)
 
 ExportFormat = Literal["json", "csv"]
 
