@@ -31,7 +31,7 @@ from typing_extensions import TypedDict
 from taskapi.db import Connection
 from taskapi.tasks import columns
 
-BATCH = 1000  # tasks a statement reads: about 0.5 MB of the longest ones
+BATCH = 1000  # tasks a statement reads: at most about 1.5 MB of text (200 + 1,000 characters each)
 
 
 class ExportedTask(TypedDict):
