@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from taskapi import __version__, errors
 from taskapi.api.methods import method_not_allowed
 from taskapi.api.openapi import declare_body_schemas, operation_id
-from taskapi.api.routes import health, tags, tasks
+from taskapi.api.routes import export, health, tags, tasks
 from taskapi.api.validation import validation_failed
 from taskapi.auth.jwks import JWKSCache
 from taskapi.auth.verifier import TokenVerifier
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(tasks.router)
     app.include_router(tags.router)
+    app.include_router(export.router)
     declare_body_schemas(app)
     return app
 

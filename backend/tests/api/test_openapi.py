@@ -23,7 +23,7 @@ async def test_every_task_route_declares_its_answers(spec: dict[str, Any]) -> No
         if path.startswith("/api/")
         for method, operation in methods.items()
     ]
-    assert len(operations) == 9  # 7 on single tasks and lists, clear completed, tags
+    assert len(operations) == 10  # 7 on single tasks and lists, clear completed, tags, export
     for path, method, operation in operations:
         declared = set(operation["responses"])
         assert {"401", "403", "422"} <= declared, (method, path)

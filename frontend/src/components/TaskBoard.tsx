@@ -24,6 +24,7 @@ import {
   TagChips,
   isOverdue,
 } from "@/components/task-parts";
+import { DownloadData } from "@/components/DownloadData";
 import { Notice, SelectField, TextField, inputClass } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
 import { LIMITS } from "@/lib/limits";
@@ -672,6 +673,7 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
           </nav>
         </>
       )}
+      <DownloadData userId={userId} />
     </main>
   );
 }

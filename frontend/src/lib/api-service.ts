@@ -45,6 +45,7 @@ export type ListOptions = {
   offset?: number;
 };
 export type TagCount = { tag: string; count: number };
+export type ExportFormat = "json" | "csv";
 
 /** An answer the person should see, with the API's own `detail` when it gave one. */
 export class ApiError extends Error {
@@ -275,6 +276,17 @@ export const api = {
       ...json({ completed }),
     });
     return (await response.json()) as Task;
+  },
+
+  /**
+   * Every task as one file ("Download my data"), with the name the server gives it
+   * (Content-Disposition). Fetched with the token like every call, so the body is read here.
+   */
+  async exportTasks(userId: string, format: ExportFormat): Promise<{ file: Blob; name: string }> {
+    const response = await request(`${userPath(userId, "export")}?format=${format}`);
+    const disposition = response.headers.get("Content-Disposition") ?? "";
+    const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `tasks.${format}`;
+    return { file: await response.blob(), name };
   },
 
   /** Delete, only if `task` is still the latest version (else ConflictError). */

@@ -4,9 +4,9 @@ import { pipeline, Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 
 /**
- * Forwards `/api/{user_id}/tasks…` and `/api/{user_id}/tags…` from the web origin to the task API
- * (BACKEND_URL, read at run time), so the browser talks to one origin and needs no CORS; the
- * task API checks the JWT itself.
+ * Forwards `/api/{user_id}/tasks…`, `/api/{user_id}/tags…` and `/api/{user_id}/export` from the
+ * web origin to the task API (BACKEND_URL, read at run time), so the browser talks to one origin
+ * and needs no CORS; the task API checks the JWT itself.
  *
  * Only what the task API reads goes there (allow-list): not the session cookie (a 7-day
  * credential the API never uses), not the client's forwarding headers, Origin or Referer. Only
@@ -36,6 +36,7 @@ const RESPONSE_HEADERS = [
   "accept-post",
   "allow",
   "cache-control",
+  "content-disposition", // the export's file name
   "content-length",
   "content-type",
   "etag",
