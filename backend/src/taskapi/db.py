@@ -21,6 +21,7 @@ search then never holds up another person's list.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
@@ -206,8 +207,8 @@ class SQLiteDatabase:
         _open_privately(self.engine, database)
         event.listen(self.engine, "connect", _tune_sqlite)
         event.listen(self.engine, "connect", _register_functions)
-        event.listen(self.engine, "connect", _gather_statistics)
         event.listen(self.engine, "connect", _fail_when_busy)
+        event.listen(self.engine, "connect", _gather_statistics)
         self._connection: _InlineConnection | None = None
         self.reader_engine: Engine = sqlalchemy.create_engine(
             database.url.set(drivername="sqlite+pysqlite"),
@@ -394,11 +395,17 @@ def _gather_statistics(dbapi_connection: Any, _record: Any) -> None:
     lists of a user with 100,000 tasks: it read all of them to count 20 search matches (6 ms
     instead of 0.07) and sorted 50,000 to show 50 overdue ones (23 ms instead of 0.14).
     `analysis_limit` samples each index, so this stays a few milliseconds however big the
-    database grows."""
+    database grows. ANALYZE writes (sqlite_stat1): with the write lock held by another process
+    it is left out, rather than waited for on the event loop; the planner then guesses."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA analysis_limit=1000")
-    cursor.execute("ANALYZE")
-    cursor.close()
+    try:
+        cursor.execute("PRAGMA analysis_limit=1000")
+        cursor.execute("ANALYZE")
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+            raise
+    finally:
+        cursor.close()
 
 
 def _register_functions(dbapi_connection: Any, _record: Any) -> None:

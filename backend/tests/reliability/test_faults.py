@@ -226,3 +226,31 @@ async def test_writes_waiting_for_an_sqlite_lock_leave_the_rest_of_the_api_answe
                 for task in (await client.get("/api/locked/tasks", headers=locked)).json()
             ]
             assert sorted(titles) == ["after", "kept"]
+
+
+async def test_an_sqlite_lock_held_when_the_server_first_reads_is_not_waited_for(
+    tmp_path: Path,
+) -> None:
+    """The first request opens the server's connection, which gathers the planner's statistics
+    (ANALYZE, a write): with another process holding the write lock then, reads are answered
+    all the same, and the write waits its own turn."""
+    database = tmp_path / "tasks.db"
+    headers = {"Authorization": f"Bearer {hs256('first')}"}
+    with serving(tmp_path, BETTER_AUTH_SECRET=SECRET, DATABASE_URL=f"sqlite:///{database}") as base:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            other = sqlite3.connect(database, isolation_level=None)
+            other.execute("BEGIN EXCLUSIVE")
+            try:
+                listing = await client.get("/api/first/tasks", headers=headers)
+                ready = await client.get("/health/ready")
+                refused = await client.post(
+                    "/api/first/tasks", json={"title": "a"}, headers=headers
+                )
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            assert (listing.status_code, listing.json()) == (200, [])
+            assert ready.status_code == 200
+            assert refused.status_code == 503
+            created = await client.post("/api/first/tasks", json={"title": "a"}, headers=headers)
+            assert created.status_code == 201
