@@ -10,9 +10,10 @@ import unicodedata
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
 from taskapi import text
-from taskapi.models import TITLE_PATTERN
+from taskapi.models import TITLE_PATTERN, SearchText, TaskCreate
 
 # Drawn, so not invisible, though format characters (PropList.txt: Prepended_Concatenation_Mark).
 PREPENDED_CONCATENATION_MARKS = {
@@ -74,6 +75,19 @@ def test_title_normalisation(sent: str, stored: str) -> None:
         "\u1680\u3000\u2028\u2029\x85\xa0 \t\n",
         "\ufff9\ufffb",
         "\U0001d173",
+        # Drawn as nothing, though not controls or formats: blanks and fillers.
+        "\u2800",  # Braille pattern blank
+        "\U0001d159",  # musical symbol null notehead
+        "\ufffc",  # object replacement character
+        "\U00016fe4",  # Khitan small script filler
+        "\u180e\u034f",  # Mongolian vowel separator, combining grapheme joiner
+        "\ufe0e\ufe0f\U000e0100",  # variation selectors with nothing to vary
+        "\U000e0041\U000e007f",  # tag characters alone
+        # Combining marks with nothing to combine with: a stray accent, a circle around nothing.
+        "\u0300",
+        "\u20dd",
+        " \u0301\u20dd\u200b",
+        "\u2800\u0300",
     ],
 )
 def test_a_title_of_invisible_characters_is_blank(blank: str) -> None:
@@ -98,6 +112,36 @@ def test_a_title_of_invisible_characters_is_blank(blank: str) -> None:
 )
 def test_tag_normalisation(sent: str, stored: str) -> None:
     assert text.tag(sent) == stored
+
+
+@pytest.mark.parametrize("kept", ["x\u0300", "\u0915\u093f", "\u2800x\u2800"])
+def test_a_mark_on_something_that_shows_is_kept(kept: str) -> None:
+    assert text.title(kept) == kept.strip("\u2800")
+    assert re.fullmatch(TITLE_PATTERN, kept) is not None
+
+
+@pytest.mark.parametrize(
+    "unassigned",
+    [
+        "\u1cbc",  # unassigned in Unicode 14.0 (Georgian Mtavruli has a gap there)
+        "\U000e0080",  # reserved among the tag characters
+        "\ufdd0",  # a noncharacter (category Cn too)
+        "\U0010ffff",
+    ],
+)
+def test_an_unassigned_code_point_is_refused_in_every_text_field(unassigned: str) -> None:
+    assert unicodedata.unidata_version == text.UNICODE_VERSION == "14.0.0"
+    assert text.unassigned(f"ok {unassigned}") == unassigned
+    for body in (
+        {"title": f"Pay {unassigned} rent"},
+        {"title": "t", "description": f"a {unassigned}"},
+        {"title": "t", "tags": [f"a{unassigned}b"]},
+    ):
+        with pytest.raises(ValidationError, match=f"U\\+{ord(unassigned):04X}.*unassigned"):
+            TaskCreate.model_validate(body)
+    with pytest.raises(ValidationError, match="unassigned"):
+        TypeAdapter(SearchText).validate_python(f"a{unassigned}")
+    assert text.unassigned("Pay rent \u00e9 \u2764\ufe0f") is None
 
 
 def test_description_and_search_text_are_composed_and_keep_their_spacing() -> None:
@@ -130,5 +174,5 @@ def test_a_title_starts_and_ends_with_something_that_shows(sent: str) -> None:
         # The schema's pattern accepts what has something that shows, and no NUL anywhere.
         assert (re.fullmatch(TITLE_PATTERN, sent) is None) == ("\x00" in sent)
     else:
-        assert all(character in text.INVISIBLE for character in unicodedata.normalize("NFC", sent))
+        assert not text.shows(unicodedata.normalize("NFC", sent))
         assert re.fullmatch(TITLE_PATTERN, sent) is None

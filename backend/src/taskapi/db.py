@@ -6,8 +6,9 @@ thread per connection (aiosqlite) cost far more than the statements themselves: 
 threads twice and queued for the GIL (measured 5x slower, see docs/performance.md). So requests
 run SQLite statements inline, on the event loop's own thread, through one connection. In WAL mode
 with synchronous=NORMAL a commit does not fsync, and one process is the only writer, so a
-statement does not wait on a lock; busy_timeout bounds the rare wait on another process (a
-`taskapi migrate`, a backup).
+statement does not wait on a lock, but for the rare one held by another process (a `taskapi
+migrate`, a backup, a person's sqlite3 shell): that wait is awaited, never slept on the loop's
+thread (taskapi.sqlite_busy), and a write still locked out after 5 s is a 503.
 
 Reads that may run long (a search, a filter that counts its matches, the tag counts) do not run
 there: `read()` gives them one of a few reader connections (WAL lets readers
@@ -20,10 +21,11 @@ search then never holds up another person's list.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy
 from sqlalchemy import event
@@ -36,8 +38,11 @@ from sqlalchemy.sql import Executable
 from taskapi import casefold
 from taskapi.database_url import DatabaseURL
 from taskapi.private_files import make_private, sqlite_path
+from taskapi.sqlite_busy import is_busy, when_unlocked
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 5000  # off the event loop: readers, migrations, tooling
 # A read statement on SQLite is interrupted after this long. A search or a filter over a
 # person's 10,000 tasks (the default quota) of ordinary text takes tens of milliseconds; text
 # built to be slow (one letter repeated, searched for with 100 of it) takes seconds, and would
@@ -202,6 +207,7 @@ class SQLiteDatabase:
         _open_privately(self.engine, database)
         event.listen(self.engine, "connect", _tune_sqlite)
         event.listen(self.engine, "connect", _register_functions)
+        event.listen(self.engine, "connect", _fail_when_busy)
         event.listen(self.engine, "connect", _gather_statistics)
         self._connection: _InlineConnection | None = None
         self.reader_engine: Engine = sqlalchemy.create_engine(
@@ -234,9 +240,11 @@ class SQLiteDatabase:
     async def transaction(self) -> AsyncIterator[Connection]:
         """Statements that commit together, on the same connection, between an explicit BEGIN
         IMMEDIATE (the write lock taken up front) and COMMIT. The block must only await this
-        connection's statements: they never suspend, so no other request can slip in."""
+        connection's statements: they never suspend, so no other request can slip in. Only the
+        BEGIN waits for a lock another process holds (`when_unlocked`): it is awaited before the
+        transaction starts, so other requests run meanwhile."""
         connection = self._inline()
-        connection.run("BEGIN IMMEDIATE")
+        await when_unlocked(connection.begin_immediate)
         try:
             yield connection
             connection.run("COMMIT")
@@ -281,11 +289,35 @@ class _InlineConnection:
         self.dialect = connection.dialect
 
     async def execute(self, statement: Executable, /) -> Result[Any]:
+        return await self._unless_busy(self._execute, statement)
+
+    async def scalar(self, statement: Executable, /) -> Any:
+        return await self._unless_busy(self._scalar, statement)
+
+    async def _unless_busy(self, run: Callable[[Executable], T], statement: Executable) -> T:
+        try:
+            return run(statement)
+        except OperationalError as error:
+            # Inside a transaction, the write lock is already ours (BEGIN IMMEDIATE), and
+            # waiting would let another request's statements into it: such an error is raised.
+            if not is_busy(error) or self.in_transaction():
+                raise
+
+        # Outside one, a statement that found the lock taken did nothing: it is tried again.
+        async def attempt() -> T:
+            return run(statement)
+
+        return await when_unlocked(attempt)
+
+    def _execute(self, statement: Executable) -> Result[Any]:
         result = self._connection.execute(statement)
         return result.freeze()() if result.returns_rows else result
 
-    async def scalar(self, statement: Executable, /) -> Any:
+    def _scalar(self, statement: Executable) -> Any:
         return self._connection.scalar(statement)
+
+    async def begin_immediate(self) -> None:
+        self.run("BEGIN IMMEDIATE")
 
     def run(self, sql: str) -> None:
         self._connection.exec_driver_sql(sql)
@@ -363,11 +395,17 @@ def _gather_statistics(dbapi_connection: Any, _record: Any) -> None:
     lists of a user with 100,000 tasks: it read all of them to count 20 search matches (6 ms
     instead of 0.07) and sorted 50,000 to show 50 overdue ones (23 ms instead of 0.14).
     `analysis_limit` samples each index, so this stays a few milliseconds however big the
-    database grows."""
+    database grows. ANALYZE writes (sqlite_stat1): with the write lock held by another process
+    it is left out, rather than waited for on the event loop; the planner then guesses."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA analysis_limit=1000")
-    cursor.execute("ANALYZE")
-    cursor.close()
+    try:
+        cursor.execute("PRAGMA analysis_limit=1000")
+        cursor.execute("ANALYZE")
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+            raise
+    finally:
+        cursor.close()
 
 
 def _register_functions(dbapi_connection: Any, _record: Any) -> None:
@@ -378,6 +416,11 @@ def _register_functions(dbapi_connection: Any, _record: Any) -> None:
 def _read_only(dbapi_connection: Any, _record: Any) -> None:
     # A reader can never write: an interrupted statement leaves nothing half done.
     dbapi_connection.execute("PRAGMA query_only=1")
+
+
+def _fail_when_busy(dbapi_connection: Any, _record: Any) -> None:
+    # The connection the event loop uses never sleeps for a lock: taskapi.sqlite_busy waits.
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

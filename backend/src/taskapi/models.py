@@ -39,6 +39,18 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _assigned(value: str) -> str:
+    # What an unassigned code point will be is unknown: whether it shows, how it composes
+    # (taskapi.text). Checked on the value stored, for every text field alike.
+    found = text.unassigned(value)
+    if found is not None:
+        raise ValueError(
+            f"must not contain U+{ord(found):04X}, a code point Unicode "
+            f"{text.UNICODE_VERSION} leaves unassigned"
+        )
+    return value
+
+
 def _normalised(normalise: Callable[[str], str]) -> BeforeValidator:
     """Normalise a string (taskapi.text) before the type and its limits are checked, so that the
     limits hold for the value stored. Anything else goes on to be refused as not a string."""
@@ -46,9 +58,11 @@ def _normalised(normalise: Callable[[str], str]) -> BeforeValidator:
 
 
 # What the schema promises, in its own (ECMAScript) regex dialect: no NUL, and a title (or tag)
-# with a character that shows (one that normalising does not trim away). Validation itself is
-# the normalisation, constraints and checks beside it.
-TITLE_PATTERN = rf"^[^\x00]*[^\x00{text.regex_class(text.INVISIBLE_RANGES)}][^\x00]*$"
+# with a character that shows (neither invisible nor a combining mark: taskapi.text.shows).
+# Validation itself is the normalisation, constraints and checks beside it.
+TITLE_PATTERN = (
+    rf"^[^\x00]*[^\x00{text.regex_class([*text.INVISIBLE_RANGES, *text.MARK_RANGES])}][^\x00]*$"
+)
 DESCRIPTION_PATTERN = r"^[^\x00]*$"
 
 Title = Annotated[
@@ -56,10 +70,12 @@ Title = Annotated[
     StringConstraints(min_length=1, max_length=TITLE_MAX),
     _normalised(text.title),
     AfterValidator(_no_nul),
+    AfterValidator(_assigned),
     PydanticField(
         json_schema_extra={"pattern": TITLE_PATTERN},
         description="Unicode NFC, trimmed of invisible characters at both ends; the limits "
-        "count the trimmed value",
+        "count the trimmed value. Something must show (not only invisible characters or "
+        "combining marks); no code point unassigned in Unicode " + text.UNICODE_VERSION,
     ),
 ]
 Description = Annotated[
@@ -67,6 +83,7 @@ Description = Annotated[
     StringConstraints(max_length=DESCRIPTION_MAX),
     _normalised(text.description),
     AfterValidator(_no_nul),
+    AfterValidator(_assigned),
     PydanticField(
         json_schema_extra={"pattern": DESCRIPTION_PATTERN},
         description="Unicode NFC; spacing kept as sent",
@@ -82,6 +99,7 @@ SearchText = Annotated[
     StringConstraints(min_length=1, max_length=SEARCH_MAX),
     _normalised(text.search_text),
     AfterValidator(_no_nul),
+    AfterValidator(_assigned),
     PydanticField(json_schema_extra={"pattern": DESCRIPTION_PATTERN}),
 ]
 
@@ -183,6 +201,7 @@ Tag = Annotated[
     StringConstraints(min_length=1, max_length=TAG_MAX),
     _normalised(text.tag),
     AfterValidator(_no_nul),
+    AfterValidator(_assigned),
     PydanticField(
         json_schema_extra={"pattern": TITLE_PATTERN},
         description="Normalised as a title, then lower-cased; the limits count the result",

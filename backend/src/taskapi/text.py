@@ -3,9 +3,16 @@
 Limits (length, blankness, NUL) are checked on the value these return, which is the value
 stored and the value searched for, never on what was sent.
 
-- Title: Unicode NFC, then trimmed of invisible characters at both ends.
+- Title: Unicode NFC, then trimmed of invisible characters at both ends; blank (empty) unless
+  something shows: a character neither invisible nor a combining mark (a lone U+0300 or U+20DD
+  is drawn on a dotted circle at best, a stray accent on nothing).
 - Tag: as a title, then lower-cased (Unicode full lowercase mapping, `str.lower`), then NFC again.
 - Description and search text (`q`): NFC only; spacing and line breaks are kept as sent.
+
+No field may hold a code point that is unassigned (general category Cn, noncharacters included)
+in the Unicode version of Python's `unicodedata` (`UNICODE_VERSION`, 14.0.0 on Python 3.11):
+what it will be is unknown, so whether it shows, or how it composes, cannot be checked. A
+character assigned in a later version is refused until the server runs a newer Python.
 
 NFC (UAX #15) makes the two spellings of "é" (one code point, or "e" and a combining accent) one
 string, so that they are one tag, count as one character, and find each other in a search.
@@ -19,6 +26,7 @@ lowered, and are refused.
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 
 Ranges = list[tuple[int, int]]  # first and last code point of each, inclusive
@@ -63,6 +71,15 @@ DEFAULT_IGNORABLE_RANGES: Ranges = [
     (0x1D173, 0x1D17A),  # musical symbol format controls
     (0xE0000, 0xE0FFF),  # language tag, tag characters, variation selectors 17-256, reserved
 ]
+# Assigned characters, not controls or formats, that are drawn as nothing: Unicode calls them
+# blanks or fillers, and they were used as "empty" titles (the Hangul fillers above are of the
+# same kind, and Default_Ignorable already).
+BLANK_SYMBOL_RANGES: Ranges = [
+    (0x2800, 0x2800),  # Braille pattern blank
+    (0xFFFC, 0xFFFC),  # object replacement character (a stand-in for nothing here)
+    (0x16FE4, 0x16FE4),  # Khitan small script filler
+    (0x1D159, 0x1D159),  # musical symbol null notehead
+]
 # Controls (Cc) and format characters (Cf) not listed above. Not the prepended concatenation
 # marks (U+0600..U+0605, U+06DD, U+070F, U+0890..U+0891, U+08E2, U+110BD, U+110CD): they are
 # drawn, as a sign spanning the digits after them. Not NUL either: it is refused wherever it
@@ -79,9 +96,30 @@ OTHER_CONTROLS_AND_FORMATS_RANGES: Ranges = [
 INVISIBLE_RANGES = [
     *WHITE_SPACE_RANGES,
     *DEFAULT_IGNORABLE_RANGES,
+    *BLANK_SYMBOL_RANGES,
     *OTHER_CONTROLS_AND_FORMATS_RANGES,
 ]
 INVISIBLE = _characters(INVISIBLE_RANGES)
+
+UNICODE_VERSION = unicodedata.unidata_version
+
+
+def _ranges_of(categories: set[str]) -> Ranges:
+    """The code points of these general categories (in `UNICODE_VERSION`), as ranges."""
+    ranges: Ranges = []
+    for point in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(point)) in categories:
+            if ranges and ranges[-1][1] == point - 1:
+                ranges[-1] = (ranges[-1][0], point)
+            else:
+                ranges.append((point, point))
+    return ranges
+
+
+# Combining marks (Mn, Mc, Me): drawn on the character before them, so never alone a title.
+MARK_RANGES = _ranges_of({"Mn", "Mc", "Me"})
+_MARKS = frozenset(_characters(MARK_RANGES))
+_INVISIBLE_SET = frozenset(INVISIBLE)
 
 # Variation selectors and emoji tag characters change how the character before them is drawn
 # (a heart and U+FE0F is the red emoji heart; a flag of Scotland ends in tag characters), so a
@@ -112,9 +150,20 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def shows(text: str) -> bool:
+    """Whether `text` has a character neither invisible nor a combining mark."""
+    return any(c not in _INVISIBLE_SET and c not in _MARKS for c in text)
+
+
+def unassigned(text: str) -> str | None:
+    """The first code point of `text` unassigned in `UNICODE_VERSION` (category Cn), if any."""
+    return next((c for c in text if unicodedata.category(c) == "Cn"), None)
+
+
 def title(text: str) -> str:
-    """NFC, then trimmed. Blank (nothing visible) comes back empty."""
-    return trim(nfc(text))
+    """NFC, then trimmed. Blank (nothing shows: `shows`) comes back empty."""
+    trimmed = trim(nfc(text))
+    return trimmed if shows(trimmed) else ""
 
 
 def tag(text: str) -> str:

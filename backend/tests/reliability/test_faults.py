@@ -151,3 +151,106 @@ async def test_an_sqlite_lock_held_elsewhere_is_waited_for_then_a_503_never_a_50
             assert refused.headers["Retry-After"].isdigit()
             listing = await client.get("/api/locked/tasks", headers=headers)
             assert [task["title"] for task in listing.json()] == ["a"]
+
+
+async def test_writes_waiting_for_an_sqlite_lock_leave_the_rest_of_the_api_answering(
+    tmp_path: Path,
+) -> None:
+    """Writes locked out by another process wait beside each other, not on the event loop:
+    /health and another person's list are answered while they wait, and each write is a 503
+    (never a 500) once its own wait is over; with the lock gone, writes succeed again."""
+    database = tmp_path / "tasks.db"
+    locked = {"Authorization": f"Bearer {hs256('locked')}"}
+    bystander = {"Authorization": f"Bearer {hs256('bystander')}"}
+    with serving(tmp_path, BETTER_AUTH_SECRET=SECRET, DATABASE_URL=f"sqlite:///{database}") as base:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            kept = await client.post("/api/locked/tasks", json={"title": "kept"}, headers=locked)
+            assert kept.status_code == 201
+            answered: list[str] = []
+
+            async def send(
+                name: str,
+                method: str,
+                url: str,
+                headers: dict[str, str] | None = None,
+                json: dict[str, str] | None = None,
+            ) -> httpx.Response:
+                response = await client.request(method, url, headers=headers, json=json)
+                answered.append(name)
+                return response
+
+            other = sqlite3.connect(database, isolation_level=None)
+            other.execute("BEGIN EXCLUSIVE")  # another process's write lock
+            try:
+                writes = [
+                    asyncio.create_task(
+                        send(
+                            f"post {n}",
+                            "POST",
+                            "/api/locked/tasks",
+                            json={"title": f"w{n}"},
+                            headers=locked,
+                        )
+                    )
+                    for n in range(4)
+                ]
+                # One single-statement write too (no transaction): a delete.
+                writes.append(
+                    asyncio.create_task(
+                        send(
+                            "delete",
+                            "DELETE",
+                            f"/api/locked/tasks/{kept.json()['id']}",
+                            headers=locked,
+                        )
+                    )
+                )
+                await asyncio.sleep(0.3)  # the writes reach the server first
+                health = await send("health", "GET", "/health")
+                listing = await send("list", "GET", "/api/bystander/tasks", headers=bystander)
+                refused = await asyncio.gather(*writes)
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+
+            assert health.status_code == 200
+            assert listing.status_code == 200
+            assert answered[:2] == ["health", "list"]  # before any write's 503
+            assert [response.status_code for response in refused] == [503] * 5
+            assert all(response.headers["Retry-After"].isdigit() for response in refused)
+
+            after = await client.post("/api/locked/tasks", json={"title": "after"}, headers=locked)
+            assert after.status_code == 201
+            titles = [
+                task["title"]
+                for task in (await client.get("/api/locked/tasks", headers=locked)).json()
+            ]
+            assert sorted(titles) == ["after", "kept"]
+
+
+async def test_an_sqlite_lock_held_when_the_server_first_reads_is_not_waited_for(
+    tmp_path: Path,
+) -> None:
+    """The first request opens the server's connection, which gathers the planner's statistics
+    (ANALYZE, a write): with another process holding the write lock then, reads are answered
+    all the same, and the write waits its own turn."""
+    database = tmp_path / "tasks.db"
+    headers = {"Authorization": f"Bearer {hs256('first')}"}
+    with serving(tmp_path, BETTER_AUTH_SECRET=SECRET, DATABASE_URL=f"sqlite:///{database}") as base:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            other = sqlite3.connect(database, isolation_level=None)
+            other.execute("BEGIN EXCLUSIVE")
+            try:
+                listing = await client.get("/api/first/tasks", headers=headers)
+                ready = await client.get("/health/ready")
+                refused = await client.post(
+                    "/api/first/tasks", json={"title": "a"}, headers=headers
+                )
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            assert (listing.status_code, listing.json()) == (200, [])
+            assert ready.status_code == 200
+            assert refused.status_code == 503
+            created = await client.post("/api/first/tasks", json={"title": "a"}, headers=headers)
+            assert created.status_code == 201

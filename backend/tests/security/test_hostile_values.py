@@ -118,8 +118,8 @@ async def test_task_ids_that_cannot_exist(
         ("q=a%00", 422),
         ("q=%ED%A0%80", 200),  # not UTF-8: decoded to U+FFFD, searched for as such
         ("q=%FF%FE", 200),
-        ("q=%EF%BF%BF", 200),  # a noncharacter
-        ("q=%F4%8F%BF%BF", 200),  # the last code point
+        ("q=%EF%BF%BF", 422),  # a noncharacter: unassigned (Cn), refused in every text
+        ("q=%F4%8F%BF%BF", 422),  # the last code point, a noncharacter too
         ("q=%22%22%22", 200),  # quotes inside the full-text phrase
         ("q=NEAR(a%20b)", 200),
         ("q=*", 200),
@@ -286,8 +286,10 @@ BODIES: list[tuple[bytes, int]] = [
     (b'{"title": "\xc0\xaf"}', 422),  # an overlong encoding
     (b'{"title": "\xff"}', 422),
     (b'\xef\xbb\xbf{"title": "x"}', 422),  # a byte-order mark before the JSON
-    (rb'{"title": "\ufffe\uffff\ufdd0"}', 201),  # noncharacters are still Unicode text
-    (rb'{"title": "\udbff\udfff"}', 201),  # U+10FFFF
+    # Noncharacters are Unicode text, but unassigned (Cn): refused in every text field.
+    (rb'{"title": "\ufffe\uffff\ufdd0"}', 422),
+    (rb'{"title": "\udbff\udfff"}', 422),  # U+10FFFF
+    (rb'{"title": "\udbfe\udffd"}', 201),  # U+10FFFD, private use: assigned
     (rb'{"title": "x", "description": "\u0000"}', 422),
     (rb'{"title": 1' + b"0" * 5000 + b"}", 422),
     (b'{"title": "x", "completed": 1e400}', 422),

@@ -17,7 +17,7 @@ from taskapi.models import DESCRIPTION_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX
 from tests.keys import hs256
 
 # Any character a JSON string can carry, except NUL (refused: PostgreSQL cannot store it) and
-# lone surrogates (not Unicode text at all)...
+# lone surrogates (not Unicode text at all); unassigned code points (refused) included...
 characters = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 # ... and more often than chance, those normalising changes: invisible ones, combining marks,
 # ones that NFC spells with two, ones that lower-casing lengthens.
@@ -42,17 +42,13 @@ def http(live_api: str) -> Iterator[httpx.Client]:
 def test_any_title_is_stored_composed_and_trimmed(http: httpx.Client, title: str) -> None:
     response = http.post("/api/prop/tasks", json={"title": title})
     expected = text.title(title)
-    if not expected or len(expected) > TITLE_MAX:
+    if not expected or len(expected) > TITLE_MAX or text.unassigned(expected):
         assert response.status_code == 422
         return
     assert response.status_code == 201, response.text
     assert response.json()["title"] == expected
     stored = http.get(f"/api/prop/tasks/{response.json()['id']}")
     assert stored.json()["title"] == expected
-
-
-def _shows(value: str) -> bool:
-    return any(character not in INVISIBLE for character in value)
 
 
 def _within_every_limit(task: dict[str, Any]) -> bool:
@@ -65,9 +61,11 @@ def _within_every_limit(task: dict[str, Any]) -> bool:
         and len(description) <= DESCRIPTION_MAX
         and len(tags) <= TAGS_MAX
         and len(set(tags)) == len(tags)
-        and all(1 <= len(tag) <= TAG_MAX and _shows(tag) and tag == tag.lower() for tag in tags)
+        and text.shows(title)
+        and all(1 <= len(tag) <= TAG_MAX and text.shows(tag) and tag == tag.lower() for tag in tags)
         and all(unicodedata.is_normalized("NFC", value) for value in texts)
         and not any("\x00" in value for value in texts)
+        and not any(text.unassigned(value) for value in texts)
     )
 
 
@@ -107,7 +105,7 @@ def test_any_accepted_body_is_stored_within_every_limit(
 def test_any_description_round_trips_within_the_limit(http: httpx.Client, description: str) -> None:
     response = http.post("/api/prop/tasks", json={"title": "t", "description": description})
     composed = unicodedata.normalize("NFC", description)
-    if len(composed) > DESCRIPTION_MAX:
+    if len(composed) > DESCRIPTION_MAX or text.unassigned(composed):
         assert response.status_code == 422
         return
     assert response.status_code == 201, response.text
