@@ -180,9 +180,8 @@ def test_every_text_field_of_every_endpoint_refuses_control_characters(
     for n, name in enumerate([*fields, "anything_else"]):
         for control in ("\x00", CONTROLS[n % len(CONTROLS)]):
             valid = ENDPOINTS[path].get(name, "text")
-            value = f"a{control}b" if valid == "EMAIL" else f"{valid}{control}x"
-            if name == "anything_else":
-                value = {"nested": [value]}  # any depth
+            text = f"a{control}b" if valid == "EMAIL" else f"{valid}{control}x"
+            value: Any = {"nested": [text]} if name == "anything_else" else text  # any depth
             answer = post(person, path, body_for(path, **{name: value}))
             assert answer.status_code == 400, (name, repr(control), answer.text[:300])
             assert answer.json()["code"] == "INVALID_CHARACTER", (name, answer.json())
