@@ -4,12 +4,14 @@ cannot serve (src/lib/request-line.ts), and a client too slow to send its reques
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import PlainWebApp, System
+from conftest import FRONTEND, NODE, WEB_SERVER, PlainWebApp, System
 
 
 def exchange(url: str, raw: bytes) -> bytes:
@@ -129,3 +131,30 @@ def test_a_body_trickled_past_the_request_timeout_gets_its_connection_closed(
     assert received == b"" or received.startswith(b"HTTP/1.1 408"), received[:200]
     written = log_entries(strict_web_app.log.read_text()[before:])
     assert not any(e["level"] == "error" for e in written), written
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"REQUEST_TIMEOUT_MS": "30s"}, 'REQUEST_TIMEOUT_MS: "30s" is not a positive whole number'),
+        ({"MAX_CONNECTIONS": "0"}, 'MAX_CONNECTIONS: "0" is not a positive whole number'),
+        (
+            {"REQUEST_TIMEOUT_MS": "5000", "HEADERS_TIMEOUT_MS": "6000"},
+            "HEADERS_TIMEOUT_MS (6000) must not be more than REQUEST_TIMEOUT_MS (5000)",
+        ),
+    ],
+)
+def test_a_wrong_limit_stops_the_server_with_one_line(
+    settings: dict[str, str], message: str
+) -> None:
+    run = subprocess.run(
+        [NODE, WEB_SERVER, "--port", "0"],
+        cwd=FRONTEND,
+        env={**os.environ, **settings},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    line = json.loads(run.stderr.strip().splitlines()[-1])
+    assert (line["level"], line["message"]) == ("error", message)
