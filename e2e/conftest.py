@@ -226,6 +226,27 @@ def plain_web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlainWeb
         yield PlainWebApp(url=origin, log=log, backend=backend, work=work, secret=secret)
 
 
+# Short limits for `strict_web_app`, so tests of them take seconds (defaults: 30 s, 10 s, 30 s).
+STRICT_LIMITS = {
+    "REQUEST_TIMEOUT_MS": "2000",
+    "HEADERS_TIMEOUT_MS": "1000",
+    "TASK_API_TIMEOUT_MS": "1000",
+}
+
+
+@pytest.fixture(scope="session")
+def strict_web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlainWebApp]:
+    """A web app with STRICT_LIMITS (how long a request may take to arrive, how long the task
+    API may take to begin its answer), forwarding to a recording stand-in of its own."""
+    work = tmp_path_factory.mktemp("strict")
+    secret = secrets.token_urlsafe(32)
+    with (
+        recording_backend() as backend,
+        web_app(work, backend.url, secret, STRICT_LIMITS) as (origin, log, _),
+    ):
+        yield PlainWebApp(url=origin, log=log, backend=backend, work=work, secret=secret)
+
+
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as running:

@@ -18,7 +18,6 @@ NEEDED = {
     "Retry-After": "1",
     "Allow": "GET, HEAD, POST",
     "WWW-Authenticate": 'Bearer error="invalid_token"',
-    "Location": "/api/someone/tasks/1",
     "Cache-Control": "no-store",
     "X-Request-ID": "req-123",
 }
@@ -27,6 +26,8 @@ LEAKS = {
     "Server": "internal-taskapi/9.9",
     "X-Backend-Host": "db-7.internal.example",
     "Set-Cookie": "backend=1; Path=/",
+    # The task API sends no Location; one passed on as it is could name the backend's address.
+    "Location": "http://taskapi.internal:8000/api/someone/tasks/1",
 }
 
 
@@ -50,6 +51,7 @@ class RecordingBackend:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     backend: RecordingBackend
+    stopping: threading.Event
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -70,6 +72,9 @@ class _Handler(BaseHTTPRequestHandler):
             Received(self.command, self.path, list(self.headers.items()), body)
         )
         query = parse_qs(urlsplit(self.path).query)
+        if query.get("hang"):  # a backend that stopped (SIGSTOP): never answers, keeps the line
+            self.stopping.wait()
+            return
         status = int(query.get("status", ["200"])[0])
         if self.headers.get("If-None-Match") == NEEDED["ETag"]:
             status = 304
@@ -89,14 +94,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def recording_backend() -> Iterator[RecordingBackend]:
-    """The stand-in on a free port of 127.0.0.1, in a thread, for the duration of the block."""
+    """The stand-in on a free port of 127.0.0.1, in a thread, for the duration of the block.
+    `?status=N` answers N; `?hang=1` never answers (until the block ends)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     backend = RecordingBackend(url=f"http://127.0.0.1:{server.server_address[1]}")
-    server.RequestHandlerClass = type("Handler", (_Handler,), {"backend": backend})
+    stopping = threading.Event()
+    server.RequestHandlerClass = type(
+        "Handler", (_Handler,), {"backend": backend, "stopping": stopping}
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield backend
     finally:
+        stopping.set()
         server.shutdown()
         server.server_close()

@@ -167,6 +167,86 @@ def test_every_text_field_of_every_endpoint_is_capped(system: System, path: str)
         assert_refused(answer, f"{name} of {len(long)} characters")
 
 
+# C0 controls and DEL: PostgreSQL cannot store NUL in text (it answered 500); no field needs any.
+CONTROLS = ["\x00", "\x01", "\t", "\n", "\r", "\x1b", "\x1f", "\x7f"]
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_every_text_field_of_every_endpoint_refuses_control_characters(
+    system: System, path: str
+) -> None:
+    person = signed_up(system.url)
+    fields = [name for name, value in ENDPOINTS[path].items() if isinstance(value, str)]
+    for n, name in enumerate([*fields, "anything_else"]):
+        for control in ("\x00", CONTROLS[n % len(CONTROLS)]):
+            valid = ENDPOINTS[path].get(name, "text")
+            text = f"a{control}b" if valid == "EMAIL" else f"{valid}{control}x"
+            value: Any = {"nested": [text]} if name == "anything_else" else text  # any depth
+            answer = post(person, path, body_for(path, **{name: value}))
+            assert answer.status_code == 400, (name, repr(control), answer.text[:300])
+            assert answer.json()["code"] == "INVALID_CHARACTER", (name, answer.json())
+            assert "control characters" in answer.json()["message"]
+
+
+def test_a_control_character_in_a_query_is_refused(system: System) -> None:
+    answer = client(system.url).get("/api/auth/verify-email?token=a%00b")
+    assert answer.status_code == 400, answer.text
+    assert (
+        answer.json()["message"]
+        == "The token cannot contain control characters (such as a line break or NUL)."
+    )
+
+
+# Empty, white space only, invisible only (zero width space, word joiner, BOM, Hangul filler).
+BLANK_NAMES = ["", " ", "\u3000", "\u200b" * 100, "\u2060\ufeff", "\u3164", " \u200d "]
+# A name that reorders the text shown around it (Trojan Source).
+BIDI_NAMES = [f"Ada{c}gnp.exe" for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"]
+
+
+def test_a_blank_or_invisible_name_is_refused_in_words(system: System) -> None:
+    person = signed_up(system.url)
+    for name in BLANK_NAMES:
+        for answer in (
+            signed_up_answer(system, name=name),
+            post(person, "/update-user", {"name": name}),
+        ):
+            assert answer.status_code == 400, (repr(name), answer.text)
+            assert answer.json() == {
+                "code": "NAME_IS_BLANK",
+                "message": "The name cannot be blank: type at least one visible character.",
+            }
+    assert person.get("/api/auth/get-session").json()["user"]["name"] == "Ada"
+
+
+def test_a_name_with_bidi_controls_is_refused_in_words(system: System) -> None:
+    person = signed_up(system.url)
+    for name in BIDI_NAMES:
+        for answer in (
+            signed_up_answer(system, name=name),
+            post(person, "/update-user", {"name": name}),
+        ):
+            assert answer.status_code == 400, (repr(name), answer.text)
+            assert answer.json()["code"] == "INVALID_CHARACTER"
+            assert "bidirectional" in answer.json()["message"]
+
+
+def test_a_name_is_stored_trimmed(system: System) -> None:
+    person = signed_up(system.url, name="  Ada Lovelace \u3000")
+    assert person.get("/api/auth/get-session").json()["user"]["name"] == "Ada Lovelace"
+    assert post(person, "/update-user", {"name": " Grace  "}).status_code == 200
+    assert person.get("/api/auth/get-session").json()["user"]["name"] == "Grace"
+
+
+def test_a_long_user_agent_is_stored_cut_to_512_characters(system: System) -> None:
+    agent = "Mozilla/5.0 " + "x" * 15_000
+    person = client(system.url, fresh_address())
+    person.headers["User-Agent"] = agent
+    body = {"name": "Ada", "email": new_email(), "password": PASSWORD}
+    assert person.post("/api/auth/sign-up/email", json=body).status_code == 200
+    sessions = person.get("/api/auth/list-sessions").json()
+    assert [s["userAgent"] for s in sessions] == [agent[:512]]
+
+
 def test_names_and_addresses_up_to_their_limits_are_kept_whole(system: System) -> None:
     name = "N" * NAME_MAX
     local = "l" * LOCAL_PART_MAX
@@ -294,6 +374,34 @@ def test_by_default_x_forwarded_for_neither_escapes_the_limit_nor_is_recorded(
     assert refused.headers["cache-control"] == "no-store"
 
 
+def test_every_password_or_token_check_is_limited_as_sign_in_is(system: System) -> None:
+    """3 in 10 s per client address (Better Auth's sign-in rule), not the general 100 in 10 s."""
+    person = signed_up(system.url)
+    checks = [
+        ("POST", "/verify-password", {"password": "wrong password"}),
+        ("POST", "/reset-password", {"newPassword": "correct horse 43", "token": "guess"}),
+        ("POST", "/delete-user", {"password": "wrong password"}),
+        ("GET", "/reset-password/guess?callbackURL=/login", None),
+        ("GET", "/verify-email?token=guess", None),
+    ]
+    for method, path, body in checks:
+        address = fresh_address()
+        answers = [
+            person.request(
+                method, f"/api/auth{path}", json=body, headers={"X-Forwarded-For": address}
+            )
+            for _ in range(4)
+        ]
+        assert [a.status_code == 429 for a in answers] == [False, False, False, True], (
+            path,
+            [(a.status_code, a.text[:100]) for a in answers],
+        )
+        assert answers[3].headers["cache-control"] == "no-store"
+    # The right password from a fresh address still works: the limit is per address.
+    right = post(person, "/verify-password", {"password": PASSWORD})
+    assert right.status_code == 200, right.text
+
+
 def test_a_trusted_proxy_names_the_client_and_only_its_own_entries_count(system: System) -> None:
     # `system` trusts 127.0.0.1. The right-most entry that is not a trusted proxy is the client;
     # what stands left of it is whatever the client wrote.
@@ -363,10 +471,15 @@ def test_every_auth_answer_is_no_store(system: System) -> None:
 # --- the log --------------------------------------------------------------------------------
 
 
+# What JSON.stringify leaves raw: C1 controls (U+0085 NEL ends a line for some readers, U+009B
+# CSI starts a terminal escape) and the Unicode line and paragraph separators.
+UNSAFE_IN_LOG = "\u0085\u009b\u0080\u009f\u2028\u2029"
+
+
 def test_what_a_client_sends_never_forges_a_log_line(system: System) -> None:
     marker = uuid.uuid4().hex
     forged = f"2026-01-01T00:00:00.000Z INFO [Better Auth]: admin signed in {marker}"
-    callback = f"https://evil.example/\n{forged}\x1b[2K\r"
+    callback = f"https://evil.example/\u0085{forged}\u20282K\u009b2K\u2029\u0080\u009f"
     answer = post(
         client(system.url),
         "/sign-in/email",
@@ -374,14 +487,41 @@ def test_what_a_client_sends_never_forges_a_log_line(system: System) -> None:
     )
     assert answer.status_code == 403  # Better Auth refuses the callbackURL, and logs it
 
-    log = system.log.read_bytes()
-    assert b"\x1b" not in log
-    assert b"\r" not in log
-    entries = [json.loads(line) for line in log.decode().splitlines()]  # every line is JSON
-    assert not any(line.startswith(forged) for line in log.decode().splitlines())
+    log = system.log.read_text(encoding="utf-8")
+    assert not any(char in log for char in UNSAFE_IN_LOG)
+    for char in UNSAFE_IN_LOG:
+        assert f"\\u{ord(char):04x}" in log  # written escaped
+    lines = log.split("\n")[:-1]
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert not any(line.startswith(forged) for line in lines)
     rejected = [e for e in entries if marker in json.dumps(e)]
     assert rejected, "the rejection was not logged"
     assert all(e["message"].startswith("Invalid callbackURL") for e in rejected), rejected
+    assert [e["message"] for e in rejected] == [f"Invalid callbackURL: {callback}"]  # whole
+    assert all(e["level"] == "warn" for e in rejected)  # a refusal as designed, not a fault
+
+
+def test_expected_refusals_and_aborted_requests_are_not_logged_as_errors(system: System) -> None:
+    before = len(system.log.read_text())
+    person = signed_up(system.url)
+    assert post(person, "/delete-user", {}).status_code == 404  # deleting accounts is off
+
+    where = urlsplit(system.url)
+    head = (
+        f"POST /api/auth/sign-in/email HTTP/1.1\r\nHost: {where.netloc}\r\n"
+        f"Origin: {system.url}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
+    )
+    with socket.create_connection((where.hostname, where.port), timeout=15) as connection:
+        connection.sendall(head.encode() + b'{"email": ')  # the client goes away mid-body
+    for _ in range(100):  # until the server has seen the client go
+        written = [json.loads(line) for line in system.log.read_text()[before:].splitlines()]
+        if any("went away" in e["message"] for e in written):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the aborted request was not logged: {written}")
+    assert not any(e["level"] == "error" for e in written), written
+    assert any(e["message"].startswith("Delete user is disabled") for e in written)
 
 
 # --- stopping -------------------------------------------------------------------------------

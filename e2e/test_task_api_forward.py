@@ -128,3 +128,31 @@ def test_the_real_task_api_answers_through_the_web_origin(system: System) -> Non
     assert "x-middleware-rewrite" not in answer.headers
     backend_address = system.backend_url.removeprefix("http://")
     assert not any(backend_address in value for value in answer.headers.values())
+
+
+def test_a_task_api_that_never_answers_is_504_after_the_timeout(
+    strict_web_app: PlainWebApp,
+) -> None:
+    """strict_web_app gives the task API 1 s (TASK_API_TIMEOUT_MS) to begin its answer."""
+    for method in ("GET", "POST"):
+        answer = httpx.request(
+            method,
+            f"{strict_web_app.url}/api/someone/tasks?hang=1",
+            content=b"{}" if method == "POST" else None,
+            timeout=15,
+        )
+        assert answer.status_code == 504, answer.text
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.json() == {
+            "detail": "The task service did not answer in time. Try again in a moment."
+        }
+        assert strict_web_app.backend.last().method == method  # it did reach the task API
+    # The stand-in answers again, on a fresh connection: the hung one was not reused.
+    assert httpx.get(f"{strict_web_app.url}/api/someone/tasks").status_code == 200
+
+
+def test_no_location_from_the_task_api_reaches_the_browser(plain_web_app: PlainWebApp) -> None:
+    for status in (201, 301, 302, 303, 307):
+        answer = httpx.post(f"{plain_web_app.url}/api/someone/tasks?status={status}", json={})
+        assert answer.status_code == status
+        assert "location" not in answer.headers, (status, answer.headers)

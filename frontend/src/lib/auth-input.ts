@@ -19,6 +19,8 @@ type Rule = {
   /** `null` is accepted too (update-user clears the image with it). */
   nullable?: boolean;
   email?: boolean;
+  /** A person's name: trimmed, and refused when blank, invisible or holding bidi controls. */
+  personName?: boolean;
 };
 
 const text = (label: string, max: number, extra: Partial<Rule> = {}): Rule => ({
@@ -36,7 +38,7 @@ const flag = (label: string): Rule => ({ label, type: "boolean" });
  * value for `name` and `image` and hands it to the database, which answered 500 for an object.
  */
 const FIELDS: Record<string, Rule> = {
-  name: text("The name", NAME_MAX_LENGTH),
+  name: text("The name", NAME_MAX_LENGTH, { personName: true }),
   email: text("The e-mail address", EMAIL_MAX_LENGTH, { email: true }),
   newEmail: text("The new e-mail address", EMAIL_MAX_LENGTH, { email: true }),
   password: text("The password", PASSWORD_MAX_LENGTH),
@@ -69,6 +71,38 @@ function checkLength(label: string, value: string, max: number): void {
   }
 }
 
+/** C0 controls and DEL (U+0000–U+001F, U+007F). No auth field needs one, and PostgreSQL cannot
+ * store U+0000 in text at all (it answered 500: "invalid byte sequence … 0x00"). */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** The explicit bidirectional embeddings, overrides and isolates (Unicode UAX #9 §2: U+202A–U+202E,
+ * U+2066–U+2069): in a name they reorder the text around it wherever it is shown (CVE-2021-42574,
+ * "Trojan Source"). */
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+
+/** What shows nothing: white space, controls and default-ignorable code points (U+200B zero
+ * width space, U+2060 word joiner, U+FEFF, U+3164 Hangul filler, …; Unicode §5.21). */
+const INVISIBLE = /[\s\p{Cc}\p{Default_Ignorable_Code_Point}]/gu;
+
+function checkText(label: string, value: string, max: number): void {
+  checkLength(label, value, max);
+  if (CONTROL.test(value)) {
+    refuse("INVALID_CHARACTER", `${label} cannot contain control characters (such as a line break or NUL).`);
+  }
+}
+
+/** A name trimmed (String.prototype.trim: white space and line terminators at both ends). */
+function cleanName(label: string, value: string): string {
+  const trimmed = value.trim();
+  if (trimmed.replace(INVISIBLE, "") === "") {
+    refuse("NAME_IS_BLANK", `${label} cannot be blank: type at least one visible character.`);
+  }
+  if (BIDI_CONTROL.test(trimmed)) {
+    refuse("INVALID_CHARACTER", `${label} cannot contain bidirectional text controls (U+202A–U+202E, U+2066–U+2069).`);
+  }
+  return trimmed;
+}
+
 function checkField(value: unknown, rule: Rule): void {
   if (value === undefined || (value === null && rule.nullable)) return;
   if (rule.type === "boolean") {
@@ -76,7 +110,7 @@ function checkField(value: unknown, rule: Rule): void {
     return;
   }
   if (typeof value !== "string") refuse("INVALID_FIELD_TYPE", `${rule.label} must be text.`);
-  checkLength(rule.label, value, rule.max ?? TEXT_MAX_LENGTH);
+  checkText(rule.label, value, rule.max ?? TEXT_MAX_LENGTH);
   if (rule.email) {
     const at = value.lastIndexOf("@");
     if (at > EMAIL_LOCAL_PART_MAX_LENGTH) {
@@ -94,7 +128,7 @@ function checkNestedText(name: string, value: unknown): void {
   const pending: unknown[] = [value];
   while (pending.length > 0) {
     const item = pending.pop();
-    if (typeof item === "string") checkLength(`The field ${name}`, item, TEXT_MAX_LENGTH);
+    if (typeof item === "string") checkText(`The field ${name}`, item, TEXT_MAX_LENGTH);
     else if (item !== null && typeof item === "object") pending.push(...Object.values(item));
   }
 }
@@ -102,10 +136,14 @@ function checkNestedText(name: string, value: unknown): void {
 /**
  * Checks a parsed request body and query against the rules above, before any endpoint reads
  * them. Throws Better Auth's APIError 400 (`{code, message}`, the message in a person's words:
- * `INVALID_FIELD_TYPE`, `FIELD_TOO_LONG`, `BODY_MUST_BE_AN_OBJECT`); returns nothing otherwise.
- * Query values are always text, so only their lengths are checked.
+ * `INVALID_FIELD_TYPE`, `FIELD_TOO_LONG`, `INVALID_CHARACTER`, `NAME_IS_BLANK`,
+ * `BODY_MUST_BE_AN_OBJECT`). Every string, at any depth, is refused with a C0 control in it.
+ * Query values are always text, so only their lengths and characters are checked.
+ *
+ * Returns the body to use instead when a field was cleaned (a name trimmed), else undefined.
  */
-export function checkAuthInput(body: unknown, query: unknown): void {
+export function checkAuthInput(body: unknown, query: unknown): Record<string, unknown> | undefined {
+  let cleaned: Record<string, unknown> | undefined;
   if (body !== undefined && body !== null) {
     if (typeof body !== "object" || Array.isArray(body)) {
       refuse("BODY_MUST_BE_AN_OBJECT", "The request body must be a JSON object.");
@@ -114,6 +152,10 @@ export function checkAuthInput(body: unknown, query: unknown): void {
       const rule = Object.hasOwn(FIELDS, name) ? FIELDS[name] : undefined;
       if (rule) checkField(value, rule);
       else checkNestedText(name, value);
+      if (rule?.personName && typeof value === "string") {
+        const clean = cleanName(rule.label, value);
+        if (clean !== value) cleaned = { ...(cleaned ?? body), [name]: clean };
+      }
     }
   }
   if (query !== undefined && query !== null && typeof query === "object") {
@@ -121,14 +163,17 @@ export function checkAuthInput(body: unknown, query: unknown): void {
       const rule = Object.hasOwn(FIELDS, name) ? FIELDS[name] : undefined;
       for (const item of Array.isArray(value) ? value : [value]) {
         if (typeof item === "string") {
-          checkLength(rule?.label ?? `The field ${name}`, item, rule?.max ?? TEXT_MAX_LENGTH);
+          checkText(rule?.label ?? `The field ${name}`, item, rule?.max ?? TEXT_MAX_LENGTH);
         }
       }
     }
   }
+  return cleaned;
 }
 
-/** Better Auth's `hooks.before`: runs ahead of every endpoint, with the body already parsed. */
+/** Better Auth's `hooks.before`: runs ahead of every endpoint, with the body already parsed; a
+ * cleaned body replaces the one sent (a before hook's `{context}` is merged into the endpoint's). */
 export const checkAuthInputHook = createAuthMiddleware(async (ctx) => {
-  checkAuthInput(ctx.body, ctx.query);
+  const body = checkAuthInput(ctx.body, ctx.query);
+  return body === undefined ? undefined : { context: { body } };
 });

@@ -35,3 +35,9 @@ export const TEXT_MAX_LENGTH = 1024;
  * memory or database space.
  */
 export const AUTH_BODY_MAX_BYTES = 16 * 1024;
+
+/** The part of a client's User-Agent stored with a session (the longest common ones are ~300). */
+export const USER_AGENT_MAX_LENGTH = 512;
+
+/** A client address as stored with a session: the longest IPv6 text form is 45 characters. */
+export const IP_ADDRESS_MAX_LENGTH = 45;

@@ -1,4 +1,9 @@
+import { APIError } from "better-auth/api";
+
+import { checkAuthInput } from "@/lib/auth-input";
 import { AUTH_BODY_MAX_BYTES } from "@/lib/auth-limits";
+import { isClientAbort } from "@/lib/client-abort";
+import { writeLog } from "@/lib/log";
 
 type Handler = (request: Request) => Promise<Response>;
 
@@ -11,14 +16,52 @@ const TOO_LARGE_MESSAGE = `The request is too large: at most ${AUTH_BODY_MAX_BYT
  *   (chunked bodies); nothing past the limit is kept in memory;
  * - every answer, errors and rate-limit refusals included, carries `Cache-Control: no-store`
  *   (RFC 9111 §5.2.2.5): they hold sessions, tokens and personal data (RFC 6749 §5.1 asks the
- *   same of token answers).
+ *   same of token answers);
+ * - a client that goes away before its body is whole is logged at debug level (it is normal
+ *   client behaviour) and answered 400, which no one receives;
+ * - the JSON body and the query are checked (auth-input.ts: types, lengths, control characters)
+ *   before Better Auth's router, whose origin check (callbackURL, redirectTo) runs ahead of its
+ *   `hooks.before` and would otherwise answer a NUL in a callbackURL with 403, not 400 in words.
  */
 export function authRoute(handler: Handler): Handler {
   return async (request) => {
-    const bounded = await boundedRequest(request, AUTH_BODY_MAX_BYTES);
+    let bounded: Request | Response;
+    try {
+      bounded = await boundedRequest(request, AUTH_BODY_MAX_BYTES);
+    } catch (error) {
+      if (!isClientAbort(error)) throw error;
+      writeLog("debug", "auth", "the client went away before its request body was whole");
+      bounded = Response.json(
+        { code: "REQUEST_ABORTED", message: "The request was not received whole." },
+        { status: 400 },
+      );
+    }
+    if (!(bounded instanceof Response)) bounded = (await inputRefusal(bounded)) ?? bounded;
     const response = bounded instanceof Response ? bounded : await handler(bounded);
     return withHeader(response, "Cache-Control", "no-store");
   };
+}
+
+/** checkAuthInput's refusal of the request's JSON body or query, as Better Auth would answer it
+ * (`{code, message}`); null when they pass, or when the body is not JSON (Better Auth refuses it). */
+async function inputRefusal(request: Request): Promise<Response | null> {
+  let body: unknown;
+  if (request.body !== null && (request.headers.get("content-type") ?? "").includes("json")) {
+    try {
+      body = JSON.parse(await request.clone().text());
+    } catch {
+      return null;
+    }
+  }
+  const query: Record<string, string[]> = {};
+  for (const [name, value] of new URL(request.url).searchParams) (query[name] ??= []).push(value);
+  try {
+    checkAuthInput(body, query);
+    return null;
+  } catch (error) {
+    if (!(error instanceof APIError)) throw error;
+    return Response.json(error.body, { status: error.statusCode });
+  }
 }
 
 /** 413 with Better Auth's error shape (`{code, message}`), which its client shows as is. The

@@ -5,6 +5,7 @@ import { jwt } from "better-auth/plugins";
 import { authDatabase } from "@/lib/auth-database";
 import { checkAuthInputHook } from "@/lib/auth-input";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
+import { secretCheckRateLimits, sessionWithCappedClientFields } from "@/lib/auth-guards";
 import { clientAddressHeaders } from "@/lib/client-address";
 import { betterAuthLogger } from "@/lib/log";
 import { loopbackAliases } from "@/lib/loopback-origins";
@@ -39,8 +40,15 @@ export const auth = betterAuth({
   hooks: { before: checkAuthInputHook },
   // JSON lines: what a client sent never starts a line of its own (src/lib/log.ts).
   logger: betterAuthLogger,
-  // Sign-in and sign-up are limited per client address (3 in 10 s) in production.
-  rateLimit: { enabled: process.env.NODE_ENV === "production", storage: "memory" },
+  // Every endpoint that checks a password, token or secret is limited per client address as
+  // sign-in is (3 in 10 s) in production; the rest 100 in 10 s (src/lib/auth-guards.ts).
+  rateLimit: {
+    enabled: process.env.NODE_ENV === "production",
+    storage: "memory",
+    customRules: secretCheckRateLimits,
+  },
+  // What a client's headers put into a session row is capped (User-Agent).
+  databaseHooks: { session: { create: { before: sessionWithCappedClientFields } } },
   advanced: {
     // Sending e-mail is not awaited: "send me a link" then takes as long for an address with no
     // account as for one with an account, so its timing does not tell them apart. sendMail logs

@@ -41,7 +41,7 @@ const RESPONSE_HEADERS = [
   "content-type",
   "etag",
   "idempotent-replayed",
-  "location",
+  // Not Location: the task API sends none, and one it sent would name the backend's address.
   "retry-after",
   "www-authenticate",
   "x-request-id",
@@ -70,6 +70,15 @@ function pick(lookup: Lookup, names: readonly string[]): Record<string, string> 
 /** Statuses whose answers have no body (RFC 9110 §15.3.5, §15.4.5; fetch's "null body status"). */
 const NO_BODY = new Set([101, 103, 204, 205, 304]);
 
+/** How long the task API has to begin its answer (status line and headers), in ms:
+ * TASK_API_TIMEOUT_MS, default 30 s. Node's http.request has no such limit of its own. */
+function answerTimeoutMs(): number {
+  const setting = Number(process.env.TASK_API_TIMEOUT_MS);
+  return Number.isInteger(setting) && setting > 0 ? setting : 30_000;
+}
+
+class AnswerTimeout extends Error {}
+
 function send(
   target: URL,
   request: Request,
@@ -82,8 +91,19 @@ function send(
       agent: agents[target.protocol === "https:" ? "https:" : "http:"],
       signal: request.signal,
     });
-    outgoing.on("response", resolve);
-    outgoing.on("error", reject);
+    // The connection is destroyed, not returned to the pool: its answer may still come.
+    const timer = setTimeout(() => {
+      reject(new AnswerTimeout());
+      outgoing.destroy();
+    }, answerTimeoutMs());
+    outgoing.on("response", (response) => {
+      clearTimeout(timer);
+      resolve(response);
+    });
+    outgoing.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     const body = request.method === "GET" || request.method === "HEAD" ? null : request.body;
     if (body === null) {
       outgoing.end();
@@ -98,7 +118,8 @@ function send(
 
 /**
  * The task API's answer to `request`, with the same method, path and query. 502 with a
- * `detail` when the task API cannot be reached.
+ * `detail` when the task API cannot be reached; 504 with a `detail` when it has not begun to
+ * answer within TASK_API_TIMEOUT_MS (RFC 9110 §15.6.5). Both `Cache-Control: no-store`.
  */
 export async function forwardToTaskApi(request: Request): Promise<Response> {
   const { pathname, search } = new URL(request.url);
@@ -110,7 +131,13 @@ export async function forwardToTaskApi(request: Request): Promise<Response> {
   let upstream: IncomingMessage;
   try {
     upstream = await send(target, request, headers);
-  } catch {
+  } catch (error) {
+    if (error instanceof AnswerTimeout) {
+      return Response.json(
+        { detail: "The task service did not answer in time. Try again in a moment." },
+        { status: 504, headers: { "Cache-Control": "no-store", "Retry-After": "5" } },
+      );
+    }
     return Response.json(
       { detail: "The task service cannot be reached. Try again in a moment." },
       { status: 502, headers: { "Cache-Control": "no-store", "Retry-After": "5" } },

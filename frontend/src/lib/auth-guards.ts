@@ -1,0 +1,49 @@
+import { IP_ADDRESS_MAX_LENGTH, USER_AGENT_MAX_LENGTH } from "@/lib/auth-limits";
+
+/** Sign-in's rate (Better Auth's own rule for /sign-in, /sign-up, /change-password, /change-email). */
+const SIGN_IN_RATE = { window: 10, max: 3 };
+
+/**
+ * Better Auth's `rateLimit.customRules`: every route of this app (core and JWT plugin; `auth.api`)
+ * that checks a password, a token sent by e-mail or another secret gets sign-in's rate per client
+ * address, so none can be used to guess one at the general rate (100 in 10 s). Better Auth
+ * matches these paths exactly, `*` as a wildcard (better-auth/dist/api/rate-limiter).
+ * /request-password-reset and /send-verification-email are left out: Better Auth already limits
+ * them to 3 a minute, stricter than this.
+ */
+export const secretCheckRateLimits: Record<string, { window: number; max: number }> = Object.fromEntries(
+  [
+    "/sign-in/*", // email, social (id token)
+    "/sign-up/*",
+    "/verify-password",
+    "/change-password",
+    "/change-email",
+    "/reset-password",
+    "/reset-password/*", // the link in the e-mail: GET /reset-password/{token}
+    "/delete-user",
+    "/delete-user/callback", // its token
+    "/verify-email", // its token
+  ].map((path) => [path, SIGN_IN_RATE]),
+);
+
+type SessionRow = { ipAddress?: string | null; userAgent?: string | null } & Record<string, unknown>;
+
+function capped(value: string | null | undefined, max: number): string | null | undefined {
+  return typeof value === "string" && value.length > max ? value.slice(0, max) : value;
+}
+
+/**
+ * Better Auth's `databaseHooks.session.create.before`: the client's User-Agent (up to the ~16 KB
+ * Node.js allows for all headers) and address are stored with every session; only their first
+ * USER_AGENT_MAX_LENGTH / IP_ADDRESS_MAX_LENGTH characters are kept, enough to tell devices apart
+ * on a sessions page. Returns `{data}`, the row to store.
+ */
+export async function sessionWithCappedClientFields(session: SessionRow): Promise<{ data: SessionRow }> {
+  return {
+    data: {
+      ...session,
+      userAgent: capped(session.userAgent, USER_AGENT_MAX_LENGTH),
+      ipAddress: capped(session.ipAddress, IP_ADDRESS_MAX_LENGTH),
+    },
+  };
+}
