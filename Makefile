@@ -96,6 +96,7 @@ test-e2e: $(PY_STAMP) $(FRONTEND_BUILD)
 # and browser suite fit beside the two backend passes instead of after them.
 test: umask-check
 	@$(MAKE) --no-print-directory -j4 -O lint test-backend test-frontend test-e2e
+	@echo "make test: every stage passed (lint, backend, frontend, browser); logs in test-output/"
 
 # What `make` installs and builds (.venv, node_modules, .next) is code that later runs with the
 # secrets: under a umask that lets other accounts write files (umask 000, 001, 004, 005), any
