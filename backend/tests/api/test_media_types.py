@@ -124,6 +124,21 @@ async def test_an_empty_body_has_no_media_type_to_refuse(
                 assert response.status_code == 200, (method, template)
 
 
+async def test_a_body_of_whitespace_alone_is_not_an_empty_one(
+    client: httpx.AsyncClient, spec: dict[str, Any], task_id: str
+) -> None:
+    """Whitespace alone is a JSON text with no value (RFC 8259 §2): 422 even where the body may
+    be left out, and nothing changes (the fuzzer's stateful phase found a `\\n` accepted)."""
+    for template, method, _operation in with_body(spec):
+        path = concrete(template, {"user_id": "alice", "task_id": task_id})
+        for body in (b"\n", b" ", b"\r\n\t "):
+            headers = bearer() | {"Content-Type": "application/json"}
+            response = await client.request(method, path, content=body, headers=headers)
+            assert response.status_code == 422, (method, template, body)
+    task = await client.get(f"/api/alice/tasks/{task_id}", headers=bearer())
+    assert task.json()["version"] == 1
+
+
 async def test_a_chunked_body_that_is_not_json_is_415(client: httpx.AsyncClient) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         yield b'{"title":'

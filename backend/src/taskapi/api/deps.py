@@ -255,7 +255,8 @@ class JsonBody(Generic[ModelT]):
 
     A body is read only when it is JSON (see `media`; otherwise 415), so no other media type is
     ever parsed as JSON. An empty body has no media type to check: an optional body is then
-    None, and a required one fails validation (422)."""
+    None, and a required one fails validation (422). A body of whitespace only is not empty: it
+    is a JSON text with no value (RFC 8259 §2), so 422 either way."""
 
     def __init__(self, model: type[ModelT], *, optional: bool = False) -> None:
         self.model = model
@@ -264,8 +265,8 @@ class JsonBody(Generic[ModelT]):
 
     async def __call__(self, request: Request) -> ModelT | None:
         raw = await read_capped_body(request, refuse_content=unsupported_media(request))
-        if self.optional and not raw.strip():
-            return None
+        if self.optional and not raw:
+            return None  # no body at all; whitespace alone is not a JSON text (RFC 8259 §2)
         try:
             return self._adapter.validate_json(raw)
         except ValidationError as invalid:
