@@ -65,6 +65,21 @@ def test_a_path_that_does_not_decode_is_400_in_words(
     assert not any(e["level"] == "error" for e in written), written
 
 
+@pytest.mark.parametrize(
+    ("method", "target"),
+    [("OPTIONS", "*"), ("GET", "*"), ("POST", "*"), ("GET", "ftp://x/y")],
+)
+def test_a_target_that_names_no_page_is_400_in_words(
+    system: System, method: str, target: str
+) -> None:
+    """`*` (RFC 9112 §3.2.4) and targets that are neither a path nor an http(s) URL: Next.js
+    throws "Invalid URL" on them, which was a plain 500."""
+    status, headers, body = request(system.url, method, target)
+    assert status.startswith("HTTP/1.1 400"), (status, body)
+    assert headers["content-type"] == "application/json"
+    assert "path" in json.loads(body)["detail"]
+
+
 def test_a_percent_escape_that_decodes_still_reaches_the_app(system: System) -> None:
     for target in ("/log%69n", "/api/auth/get-%73ession", "/login?next=%2Ftasks"):
         status, _, _ = request(system.url, "GET", target)

@@ -22,6 +22,20 @@ const HEADERS = {
 
 export type Refusal = { status: 400 | 405 | 501; headers: Record<string, string>; detail: string };
 
+/** Origin-form (`/path?query`) or absolute-form (`http://host/path`), the two forms that name a
+ * resource (RFC 9112 §3.2.1–2). The asterisk-form (`OPTIONS *`, §3.2.4) asks about the server,
+ * not a page, and anything else is no target at all: Next.js throws on both (`Invalid URL`). */
+function isResourceTarget(target: string): boolean {
+  if (target.startsWith("/")) {
+    return true;
+  }
+  try {
+    return ["http:", "https:"].includes(new URL(target).protocol);
+  } catch {
+    return false;
+  }
+}
+
 function pathDecodes(target: string): boolean {
   const query = target.indexOf("?");
   try {
@@ -36,6 +50,7 @@ function pathDecodes(target: string): boolean {
  * The refusal for a request line this app cannot serve, or null. `target` is the
  * request-target as sent (http.IncomingMessage.url). Order: the method first, then the path:
  * - a method outside ALLOWED_METHODS → 405 (a method RFC 9110 defines) or 501 (any other);
+ * - a target that names no resource (`*`, or not a URL) → 400;
  * - a path with a percent sign not followed by two hex digits, or escapes that are not UTF-8
  *   (`%ff`), which decodeURIComponent refuses (RFC 3986 §2.1) → 400.
  */
@@ -49,6 +64,13 @@ export function refuseRequestLine(method: string, target: string): Refusal | nul
       };
     }
     return { status: 501, headers: HEADERS, detail: `The method ${method} is not supported.` };
+  }
+  if (!isResourceTarget(target)) {
+    return {
+      status: 400,
+      headers: HEADERS,
+      detail: "The address must be a path on this site (such as /tasks) or a whole URL.",
+    };
   }
   if (!pathDecodes(target)) {
     return {
