@@ -7,11 +7,11 @@ export NEXT_TELEMETRY_DISABLED := 1
 PYTHON ?= python3
 VENV := backend/.venv
 BIN := $(VENV)/bin
-# The Python set is locked (requirements.txt and requirements-test.txt, with hashes; `make lock` recompiles them):
+# The Python set is locked (requirements.lock and requirements-dev.lock, with hashes; `make lock` recompiles them):
 # `make run` installs what running needs, everything else the test set, a superset at the same
 # versions. Reinstall only when a lock or the package changes.
-RUN_LOCK := requirements.txt
-TEST_LOCK := requirements-test.txt
+RUN_LOCK := requirements.lock
+TEST_LOCK := requirements-dev.lock
 PY_RUN_STAMP := $(VENV)/.run-$(shell cat $(RUN_LOCK) backend/pyproject.toml | cksum | cut -d' ' -f1)
 PY_STAMP := $(VENV)/.test-$(shell cat $(TEST_LOCK) backend/pyproject.toml | cksum | cut -d' ' -f1)
 NPM_STAMP := frontend/node_modules/.installed-$(shell cksum < frontend/package-lock.json | cut -d' ' -f1)

@@ -1,4 +1,4 @@
-"""What is installed is exactly the locked set (`requirements-test.txt`), so the tests run
+"""What is installed is exactly the locked set (`requirements-dev.lock`), so the tests run
 against the versions a fresh clone installs: a FastAPI that changed how it stores routes
 (0.165) must fail here first, not in production."""
 
@@ -42,7 +42,7 @@ def installed() -> dict[str, str]:
 
 
 def test_every_locked_package_is_installed_at_its_locked_version() -> None:
-    pins = locked("requirements-test.txt")
+    pins = locked("requirements-dev.lock")
     assert len(pins) >= 50  # really parsed
     assert "fastapi" in pins
     present = installed()
@@ -51,20 +51,20 @@ def test_every_locked_package_is_installed_at_its_locked_version() -> None:
 
 
 def test_nothing_is_installed_that_the_lock_does_not_name() -> None:
-    extra = set(installed()) - set(locked("requirements-test.txt")) - NOT_LOCKED
+    extra = set(installed()) - set(locked("requirements-dev.lock")) - NOT_LOCKED
     assert extra == set(), "installed but not locked (a venv from an older lock? make clean)"
 
 
 def test_the_run_lock_pins_the_same_versions_as_the_test_lock() -> None:
-    run, test = locked("requirements.txt"), locked("requirements-test.txt")
+    run, test = locked("requirements.lock"), locked("requirements-dev.lock")
     assert run.keys() <= test.keys()
     assert {name: version for name, version in run.items() if test[name] != version} == {}
 
 
 def test_the_run_lock_holds_nothing_only_the_tests_need() -> None:
-    """`make run` installs requirements.txt: what the app needs to run, not the test and lint
+    """`make run` installs requirements.lock: what the app needs to run, not the test and lint
     tools (every package the test lock adds for `--extra dev` and e2e stays out)."""
-    run = set(locked("requirements.txt"))
+    run = set(locked("requirements.lock"))
     tools = {"pytest", "ruff", "mypy", "hypothesis", "schemathesis", "playwright", "aiosmtpd"}
     assert not run & tools, run & tools
     assert {"fastapi", "uvicorn", "sqlalchemy", "pyjwt"} <= run
