@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from configure import read
 from local_settings import (
     LocalSettings,
     SettingError,
@@ -66,12 +67,7 @@ def configured(name: str) -> str | None:
     """A setting of the web app: the environment first, then frontend/.env.local (as Next)."""
     if os.environ.get(name):
         return os.environ[name]
-    if FRONTEND_ENV.exists():
-        for line in FRONTEND_ENV.read_text().splitlines():
-            key, sep, value = line.partition("=")
-            if sep and key.strip() == name and not key.lstrip().startswith("#"):
-                return value.strip() or None
-    return None
+    return read(FRONTEND_ENV).get(name) or None
 
 
 def busy_port(settings: LocalSettings) -> str | None:
