@@ -27,12 +27,13 @@ help:
 	@echo "make run    install, build and start the app on http://localhost:3000 (API on :8000; WEB_PORT, API_PORT, LISTEN_HOST, LOG_REQUESTS: see README)"
 	@echo "make test   lint, type-check and run every test, browser suite included"
 
-# Exactly the locked versions (--require-hashes: nothing unpinned, nothing altered), then the
+# Exactly the locked versions (--require-hashes: nothing unpinned, nothing altered; --only-binary:
+# a wheel or nothing, never a source build whose build tools no lock pins), then the
 # package itself with no dependencies of its own to resolve and no build tools fetched.
 define install_locked
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (PYTHON=$(PYTHON))")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(1)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps --only-binary :all: -r $(1)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e ./backend
 	@# A requirement that the lock does not satisfy (a stale lock after editing pyproject.toml)
 	@# fails here, before anything runs on it.
