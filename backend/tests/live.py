@@ -72,14 +72,29 @@ def start_serve(cwd: Path, **env: str) -> tuple[subprocess.Popen[bytes], str, Pa
     return process, f"http://127.0.0.1:{port}", log
 
 
-def wait_until_up(base: str, seconds: float = 20) -> None:
+def wait_until_up(
+    base: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 90
+) -> None:
+    """Return once this very server is up: its log says it listens and `GET {base}/health`
+    answers 200. Fails (with the server's log) when the process exits first or `seconds` pass,
+    so that a test never goes on against a server that is not there, or against another
+    suite's server that took the same port (ours then exits, unable to bind)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
+        if process.poll() is not None:
+            raise AssertionError(f"taskapi serve exited with {process.returncode}:\n{_tail(log)}")
+        if "Uvicorn running on" in log.read_text(errors="replace"):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+        time.sleep(0.1)
+    raise AssertionError(f"taskapi serve was not up within {seconds} s:\n{_tail(log)}")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
 
 
 @contextmanager
@@ -90,7 +105,7 @@ def serving(cwd: Path, **env: str) -> Iterator[str]:
     assert migrated.returncode == 0, migrated.stderr
     process, base, log = start_serve(cwd, **env)
     try:
-        wait_until_up(base)
+        wait_until_up(base, process, log)
         yield base
     finally:
         process.terminate()

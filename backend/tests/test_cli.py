@@ -143,7 +143,7 @@ def test_request_lines_are_logged_unless_turned_off(
     assert run(workdir, "migrate", **env).returncode == 0
     process, base, log = start_serve(workdir, **env)
     try:
-        wait_until_up(base)
+        wait_until_up(base, process, log)
         assert httpx.get(f"{base}/api/dan/tasks").status_code == 401
     finally:
         process.terminate()

@@ -25,9 +25,9 @@ async def test_an_idle_connection_outlives_the_clients_own_keep_alive(tmp_path: 
     own limit runs out still gets its answer (a server closing first loses that request)."""
     env = {"BETTER_AUTH_SECRET": SECRET, "DATABASE_URL": f"sqlite:///{tmp_path / 'tasks.db'}"}
     assert run_taskapi(tmp_path, "migrate", **env).returncode == 0
-    server, base, _log = start_serve(tmp_path, **env)
+    server, base, log = start_serve(tmp_path, **env)
     try:
-        await asyncio.to_thread(wait_until_up, base)
+        await asyncio.to_thread(wait_until_up, base, server, log)
         port = int(base.rsplit(":", 1)[1])
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         request = b"GET /health HTTP/1.1\r\nHost: tasks\r\n\r\n"
@@ -57,7 +57,7 @@ async def test_sigterm_lets_requests_in_flight_finish_refuses_new_ones_and_exits
     assert run_taskapi(tmp_path, "migrate", **env).returncode == 0
     server, base, log_file = start_serve(tmp_path, **env)
     try:
-        await asyncio.to_thread(wait_until_up, base)
+        await asyncio.to_thread(wait_until_up, base, server, log_file)
         async with httpx.AsyncClient(base_url=base, timeout=20) as client:
             headers_sent = asyncio.Event()
 
@@ -77,7 +77,16 @@ async def test_sigterm_lets_requests_in_flight_finish_refuses_new_ones_and_exits
                     },
                 )
             )
-            await headers_sent.wait()
+            # The request's first bytes are out, or it failed before sending them (then say how,
+            # rather than wait for an event that will never come).
+            sent = asyncio.create_task(headers_sent.wait())
+            await asyncio.wait({sent, in_flight}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+            sent.cancel()
+            if in_flight.done():
+                pytest.fail(
+                    f"the slow request ended before the body was sent: {in_flight.result()}"
+                )
+            assert headers_sent.is_set(), "the slow request sent nothing within 60 s"
             await asyncio.sleep(0.3)
             server.send_signal(signal.SIGTERM)
             stopped_at = time.monotonic()
