@@ -22,6 +22,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,17 +157,21 @@ def web_app(
         stop(process)
 
 
-def _postgres_admin(sql: str) -> None:
-    """Runs one statement on TEST_DATABASE_URL's server (its maintenance database)."""
+def postgres_execute(url: str, *statements: str) -> None:
+    """Runs SQL statements on the PostgreSQL database at `url`, one by one. asyncpg (already the
+    task API's driver), on a thread of its own: Playwright's sync API keeps an event loop
+    running on this one, where asyncio.run is refused."""
 
     async def run() -> None:
-        connection = await asyncpg.connect(os.environ["TEST_DATABASE_URL"])
+        connection = await asyncpg.connect(url)
         try:
-            await connection.execute(sql)
+            for statement in statements:
+                await connection.execute(statement)
         finally:
             await connection.close()
 
-    asyncio.run(run())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
 
 
 @contextlib.contextmanager
@@ -179,11 +184,11 @@ def auth_database(work: Path) -> Iterator[str]:
         yield f"sqlite:{work / 'auth.db'}"
         return
     name = f"e2e_auth_{uuid.uuid4().hex[:12]}"
-    _postgres_admin(f'CREATE DATABASE "{name}"')
+    postgres_execute(admin_url, f'CREATE DATABASE "{name}"')
     try:
         yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
     finally:
-        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        postgres_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass(frozen=True)

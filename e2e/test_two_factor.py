@@ -10,7 +10,6 @@ browser context of its own (`another_machine`, conftest.new_context).
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import re
@@ -22,12 +21,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from conftest import FRONTEND, NODE_BIN, System, auth_database, new_context, new_email, sign_up
+from conftest import (
+    FRONTEND,
+    NODE_BIN,
+    System,
+    auth_database,
+    new_context,
+    new_email,
+    postgres_execute,
+    sign_up,
+)
 
 PASSWORD = "correct horse 42"
 CODE_FIELD = "Code from your authenticator app"
@@ -313,15 +320,6 @@ def test_two_factor_fields_are_checked_before_the_endpoint(system: System, page:
     assert not_flag.json()["message"] == "trustDevice must be true or false."
 
 
-async def run_on_postgres(url: str, statements: list[str]) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 def test_migrate_brings_a_database_from_before_two_factor_up_to_date(tmp_path: Path) -> None:
     """scripts/migrate.ts on a database made before the two-factor plugin (its table and column
     taken away again here) adds them in place, and the second run finds nothing to do; on
@@ -351,7 +349,7 @@ def test_migrate_brings_a_database_from_before_two_factor_up_to_date(tmp_path: P
                 for statement in drop:
                     db.execute(statement)
         else:
-            asyncio.run(run_on_postgres(url, drop))
+            postgres_execute(url, *drop)
         assert migrate() == (
             "auth database: migrated (created twoFactor; added user.twoFactorEnabled)"
         )
