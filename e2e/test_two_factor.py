@@ -354,3 +354,26 @@ def test_migrate_brings_a_database_from_before_two_factor_up_to_date(tmp_path: P
             "auth database: migrated (created twoFactor; added user.twoFactorEnabled)"
         )
         assert migrate() == "auth database: up to date"
+
+
+def test_a_refusal_from_the_server_is_shown_in_its_words_and_nothing_is_deleted(
+    browser: Browser, system: System, people: list[BrowserContext]
+) -> None:
+    """When the server cannot delete (the task API, which must erase the tasks first, cannot be
+    reached, say), the page shows the server's message and stays; the account is kept. The
+    refusal is played here by the browser's network layer, as the server would send it."""
+    email = new_email()
+    page = another_machine(browser, system, people)
+    sign_up(page, "Edsger", email)
+    page.get_by_role("link", name="Account").click()
+    message = "Your tasks could not be erased: the task service cannot be reached. Try again later."
+    page.route(
+        "**/api/auth/delete-user",
+        lambda route: route.fulfill(
+            status=503, json={"code": "TASK_API_UNAVAILABLE", "message": message}
+        ),
+    )
+    delete_account(page, PASSWORD)
+    expect(alert(page)).to_have_text(f"{message} Nothing was deleted.")
+    expect(page).to_have_url(re.compile(r"/account$"))
+    assert page.request.get("/api/auth/get-session").json()["user"]["email"] == email
