@@ -33,6 +33,7 @@ from conftest import (
     new_context,
     new_email,
     postgres_execute,
+    screenshot,
     sign_up,
 )
 
@@ -95,6 +96,7 @@ def turn_on_two_factor(page: Page, password: str = PASSWORD) -> TwoFactor:
     page.get_by_role("button", name="Continue").click()
 
     expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
+    screenshot(page, "account-two-factor-set-up")
     secret = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{32,}", secret), secret
     totp = pyotp.TOTP(secret)
@@ -109,6 +111,7 @@ def turn_on_two_factor(page: Page, password: str = PASSWORD) -> TwoFactor:
     page.get_by_role("button", name="Turn on", exact=True).click()
     codes = page.get_by_test_id("backup-code")
     expect(codes).to_have_count(10)
+    screenshot(page, "account-backup-codes")
     backup_codes = [code.strip() for code in codes.all_inner_texts()]
     assert len(set(backup_codes)) == 10
     expect(page.get_by_role("button", name="Download codes")).to_be_visible()
@@ -147,6 +150,7 @@ def test_two_factor_sign_in_with_app_codes_and_backup_codes(
     move(page)
     sign_in_with_password(page, email)
     expect(page).to_have_url(re.compile(r"/login/two-factor$"))
+    screenshot(page, "login-two-factor")
     assert page.request.get("/api/auth/get-session").json() is None
     page.goto("/tasks")
     expect(page).to_have_url(re.compile(r"/login"))
