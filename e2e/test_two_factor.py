@@ -214,6 +214,35 @@ def test_turning_two_factor_off_needs_the_right_password(
     expect(other).to_have_url(re.compile(r"/tasks$"))
 
 
+def test_new_backup_codes_replace_the_old_ones(
+    browser: Browser, system: System, people: list[BrowserContext]
+) -> None:
+    email = new_email()
+    page = another_machine(browser, system, people)
+    sign_up(page, "Frances", email)
+    old = turn_on_two_factor(page).backup_codes
+
+    page.get_by_role("button", name="Make new backup codes").click()
+    page.get_by_label("Your password").fill("not the password")
+    page.get_by_role("button", name="Make new codes").click()
+    expect(alert(page)).to_contain_text("That password is not right")
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Make new codes").click()
+    codes = page.get_by_test_id("backup-code")
+    expect(codes).to_have_count(10)
+    new = [code.strip() for code in codes.all_inner_texts()]
+    assert not set(new) & set(old)
+
+    other = another_machine(browser, system, people)
+    sign_in_with_password(other, email)
+    expect(other).to_have_url(re.compile(r"/login/two-factor$"))
+    other.get_by_role("button", name="Use a backup code instead").click()
+    enter_code(other, old[0])
+    expect(alert(other)).to_contain_text("That backup code is not right")
+    enter_code(other, new[0])
+    expect(other).to_have_url(re.compile(r"/tasks$"))
+
+
 def delete_account(page: Page, password: str, code: str | None = None) -> None:
     page.get_by_role("button", name="Delete my account…").click()
     page.get_by_label("Your password").fill(password)

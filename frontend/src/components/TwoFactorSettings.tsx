@@ -16,14 +16,16 @@ const secondary =
 /**
  * What the section is doing: nothing; asking the password to begin; showing the QR code and
  * asking a first code (`otpauth://` URI and the backup codes from /two-factor/enable); showing
- * the backup codes once, just after turning on; asking the password to turn off.
+ * the backup codes once (just after turning on, or after making new ones); asking the password
+ * to turn off, or to make new backup codes.
  */
 type Step =
   | { kind: "idle" }
   | { kind: "password-to-enable" }
   | { kind: "confirm"; totpURI: string; backupCodes: string[] }
   | { kind: "backup-codes"; backupCodes: string[] }
-  | { kind: "password-to-disable" };
+  | { kind: "password-to-disable" }
+  | { kind: "password-to-renew" };
 
 /** The base32 secret inside an `otpauth://totp/…?secret=…` URI (Key Uri Format, as Google
  * Authenticator defines it), for typing into an app by hand. */
@@ -42,6 +44,8 @@ function grouped(secret: string): string {
  *   ten backup codes) → a QR code drawn here (qrcode.react, no remote service: the secret never
  *   leaves the page) and the secret as text → a first code → POST /two-factor/verify-totp, which
  *   turns it on → the backup codes, shown this once, to copy or download;
+ * - new backup codes (the old ones used up or lost): password → POST
+ *   /two-factor/generate-backup-codes, which replaces every old code;
  * - turning off: password → POST /two-factor/disable.
  *
  * `initiallyEnabled` is the server's view when the page was made; the session, refetched after
@@ -102,6 +106,15 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
     });
   }
 
+  function renew(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    void run(async () => {
+      const { data, error: failure } = await authClient.twoFactor.generateBackupCodes({ password });
+      if (failure) return setError(twoFactorMessage(failure));
+      go({ kind: "backup-codes", backupCodes: data?.backupCodes ?? [] });
+    });
+  }
+
   function turnOff(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     void run(async () => {
@@ -127,17 +140,32 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
       {error && <Notice kind="error">{error}</Notice>}
 
       {step.kind === "idle" && (
-        <button
-          type="button"
-          className={secondary}
-          onClick={() => go({ kind: enabled ? "password-to-disable" : "password-to-enable" })}
-        >
-          {enabled ? "Turn off two-factor sign-in" : "Turn on two-factor sign-in"}
-        </button>
+        <div className="flex flex-wrap gap-2">
+          <button
+            type="button"
+            className={secondary}
+            onClick={() => go({ kind: enabled ? "password-to-disable" : "password-to-enable" })}
+          >
+            {enabled ? "Turn off two-factor sign-in" : "Turn on two-factor sign-in"}
+          </button>
+          {enabled && (
+            <button type="button" className={secondary} onClick={() => go({ kind: "password-to-renew" })}>
+              Make new backup codes
+            </button>
+          )}
+        </div>
       )}
 
-      {(step.kind === "password-to-enable" || step.kind === "password-to-disable") && (
-        <form onSubmit={step.kind === "password-to-enable" ? begin : turnOff} className="space-y-3">
+      {(step.kind === "password-to-enable" ||
+        step.kind === "password-to-disable" ||
+        step.kind === "password-to-renew") && (
+        <form
+          onSubmit={step.kind === "password-to-enable" ? begin : step.kind === "password-to-renew" ? renew : turnOff}
+          className="space-y-3"
+        >
+          {step.kind === "password-to-renew" && (
+            <p className="text-slate-700">New codes replace all the old ones, used or not.</p>
+          )}
           <TextField
             label="Your password"
             type="password"
@@ -151,7 +179,11 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
           />
           <div className="flex gap-2">
             <button type="submit" disabled={busy} className={primary}>
-              {step.kind === "password-to-enable" ? "Continue" : "Turn off"}
+              {step.kind === "password-to-enable"
+                ? "Continue"
+                : step.kind === "password-to-renew"
+                  ? "Make new codes"
+                  : "Turn off"}
             </button>
             <button type="button" className={secondary} onClick={() => go({ kind: "idle" })}>
               Cancel
@@ -234,8 +266,8 @@ function BackupCodes({ codes, onDone }: { codes: string[]; onDone: () => void })
   return (
     <div className="space-y-3">
       <Notice kind="info">
-        Two-factor sign-in is on. Save these backup codes somewhere safe now: they are shown only this once.
-        Each one signs you in once if you do not have your authenticator app.
+        Save these backup codes somewhere safe now: they are shown only this once. Each one signs you in once
+        if you do not have your authenticator app.
       </Notice>
       <ul aria-label="Backup codes" className="grid grid-cols-2 gap-2 font-mono">
         {codes.map((backupCode) => (
