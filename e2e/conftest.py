@@ -8,6 +8,7 @@ server (`frontend/server.ts`, compiled with the build; what `make run` uses), wh
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
@@ -21,10 +22,13 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 from playwright.sync_api import (
@@ -153,6 +157,40 @@ def web_app(
         stop(process)
 
 
+def postgres_execute(url: str, *statements: str) -> None:
+    """Runs SQL statements on the PostgreSQL database at `url`, one by one. asyncpg (already the
+    task API's driver), on a thread of its own: Playwright's sync API keeps an event loop
+    running on this one, where asyncio.run is refused."""
+
+    async def run() -> None:
+        connection = await asyncpg.connect(url)
+        try:
+            for statement in statements:
+                await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@contextlib.contextmanager
+def auth_database(work: Path) -> Iterator[str]:
+    """An empty database for Better Auth (AUTH_DATABASE_URL): on TEST_DATABASE_URL's PostgreSQL
+    server when that is set (a database of its own, made here and dropped after), else an SQLite
+    file in `work`. Better Auth's tables are made by scripts/migrate.ts, as `make run` does."""
+    admin_url = os.environ.get("TEST_DATABASE_URL")
+    if not admin_url:
+        yield f"sqlite:{work / 'auth.db'}"
+        return
+    name = f"e2e_auth_{uuid.uuid4().hex[:12]}"
+    postgres_execute(admin_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    finally:
+        postgres_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @dataclass(frozen=True)
 class SmtpServer:
     mailbox: Mailbox
@@ -168,6 +206,8 @@ def smtp() -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[System]:
+    """taskapi (SQLite) and the web app, whose Better Auth database is on TEST_DATABASE_URL's
+    PostgreSQL server when that is set, else SQLite (auth_database)."""
     if not (FRONTEND / ".next" / "BUILD_ID").exists() or not (FRONTEND / WEB_SERVER).exists():
         pytest.fail("the frontend is not built: run `make test` (it runs `npm run build` first)")
     work = tmp_path_factory.mktemp("system")
@@ -192,7 +232,16 @@ def system(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterat
         # context is a person on a machine of their own, named in X-Forwarded-For, so that
         # Better Auth's per-address rate limit treats them as the Internet would.
         settings = {"TRUSTED_PROXIES": "127.0.0.1", "SMTP_URL": smtp.url}
-        with web_app(work, backend_url, secret, settings, frontend_port) as (origin, log, _):
+        with (
+            auth_database(work) as auth_url,
+            web_app(
+                work,
+                backend_url,
+                secret,
+                {**settings, "AUTH_DATABASE_URL": auth_url},
+                frontend_port,
+            ) as (origin, log, _),
+        ):
             wait_until_up(f"{backend_url}/health", backend, work / "backend.log")
             yield System(url=origin, backend_url=backend_url, log=log)
     finally:

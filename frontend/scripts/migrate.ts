@@ -1,5 +1,8 @@
 /**
- * Creates or updates Better Auth's tables (user, session, account, verification, jwks).
+ * Creates or updates Better Auth's tables (user, session, account, verification, jwks, and the
+ * two-factor plugin's twoFactor table and user.twoFactorEnabled column), on SQLite or PostgreSQL:
+ * missing tables are created and missing columns added, so a database made before a plugin was
+ * added is brought up to date in place (Better Auth's getMigrations; it never drops anything).
  * `npx auth migrate` needs Node 22; this does the same through the library on Node 20.
  */
 import nextEnv from "@next/env";
@@ -15,7 +18,12 @@ if (toBeCreated.length === 0 && toBeAdded.length === 0) {
   console.log("auth database: up to date");
 } else {
   await runMigrations();
-  const tables = toBeCreated.map((table) => table.table).join(", ");
-  console.log(`auth database: migrated${tables ? ` (created ${tables})` : ""}`);
+  const created = toBeCreated.map((table) => table.table);
+  const added = toBeAdded.flatMap((table) => Object.keys(table.fields).map((field) => `${table.table}.${field}`));
+  const done = [
+    ...(created.length ? [`created ${created.join(", ")}`] : []),
+    ...(added.length ? [`added ${added.join(", ")}`] : []),
+  ];
+  console.log(`auth database: migrated (${done.join("; ")})`);
 }
 process.exit(0);

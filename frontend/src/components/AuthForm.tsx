@@ -27,11 +27,14 @@ export function AuthForm({
   mode,
   expired,
   passwordReset = false,
+  accountDeleted = false,
 }: {
   mode: Mode;
   expired: boolean;
   /** Arrived from setting a new password (`/login?reset=1`). */
   passwordReset?: boolean;
+  /** Arrived from deleting the account (`/login?deleted=1`). */
+  accountDeleted?: boolean;
 }) {
   const router = useRouter();
   const [name, setName] = useState("");
@@ -46,13 +49,16 @@ export function AuthForm({
     setBusy(true);
     setError(null);
     try {
-      const { error: failure } = signup
+      const { data, error: failure } = signup
         ? await authClient.signUp.email({ name: name.trim(), email: email.trim(), password })
         : await authClient.signIn.email({ email: email.trim(), password });
       if (failure) {
         setError(messageFor(failure));
         return;
       }
+      // Two-factor sign-in is on: no session yet; twoFactorClient is taking the browser to the
+      // page that asks for the code (lib/auth-client.ts).
+      if (data && "twoFactorRedirect" in data && data.twoFactorRedirect) return;
       router.replace("/tasks");
       router.refresh();
     } catch {
@@ -72,6 +78,9 @@ export function AuthForm({
       {expired && <Notice kind="info">Your session has expired. Please sign in again.</Notice>}
       {passwordReset && (
         <Notice kind="info">Your password has been changed. Sign in with the new one.</Notice>
+      )}
+      {accountDeleted && (
+        <Notice kind="info">Your account has been deleted, and everything that was in it.</Notice>
       )}
       {error && <Notice kind="error">{error}</Notice>}
 

@@ -4,7 +4,8 @@ import { IP_ADDRESS_MAX_LENGTH, USER_AGENT_MAX_LENGTH } from "@/lib/auth-limits"
 const SIGN_IN_RATE = { window: 10, max: 3 };
 
 /**
- * Better Auth's `rateLimit.customRules`: every route of this app (core and JWT plugin; `auth.api`)
+ * Better Auth's `rateLimit.customRules`: every route of this app (core, JWT and two-factor
+ * plugins; `auth.api`)
  * that checks a password, a token sent by e-mail or another secret gets sign-in's rate per client
  * address, so none can be used to guess one at the general rate (100 in 10 s). Better Auth
  * matches these paths exactly, `*` as a wildcard (better-auth/dist/api/rate-limiter).
@@ -23,6 +24,10 @@ export const secretCheckRateLimits: Record<string, { window: number; max: number
     "/delete-user",
     "/delete-user/callback", // its token
     "/verify-email", // its token
+    // Two-factor: the TOTP and backup codes (verify-totp, verify-backup-code) and the password
+    // (enable, disable, get-totp-uri, generate-backup-codes). The plugin sets the same rate for
+    // /two-factor/* itself; named here too so that this list is the whole story.
+    "/two-factor/*",
   ].map((path) => [path, SIGN_IN_RATE]),
 );
 

@@ -7,6 +7,7 @@ import {
   PASSWORD_MAX_LENGTH,
   TEXT_MAX_LENGTH,
   TOKEN_MAX_LENGTH,
+  TWO_FACTOR_CODE_MAX_LENGTH,
   URL_MAX_LENGTH,
 } from "@/lib/auth-limits";
 
@@ -33,7 +34,7 @@ const flag = (label: string): Rule => ({ label, type: "boolean" });
 
 /**
  * Every field a person can set through one of Better Auth's endpoints (the core ones and the JWT
- * plugin's; `auth.api` lists them), by name: the same name has the same meaning on every endpoint.
+ * and two-factor plugins'; `auth.api` lists them), by name: the same name has the same meaning on every endpoint.
  * Better Auth checks some types itself (zod) but no lengths, and `update-user` takes any JSON
  * value for `name` and `image` and hands it to the database, which answered 500 for an object.
  */
@@ -55,6 +56,13 @@ const FIELDS: Record<string, Rule> = {
   accountId: text("The account id", TOKEN_MAX_LENGTH),
   userId: text("The user id", TOKEN_MAX_LENGTH),
   loginHint: text("The login hint", URL_MAX_LENGTH),
+  // Two-factor (better-auth/plugins/two-factor): a TOTP or backup code on /two-factor/verify-*
+  // and /delete-user, the method and issuer on /two-factor/enable.
+  code: text("The code", TWO_FACTOR_CODE_MAX_LENGTH),
+  method: text("The two-factor method", TOKEN_MAX_LENGTH),
+  issuer: text("The issuer", NAME_MAX_LENGTH),
+  trustDevice: flag("trustDevice"),
+  disableSession: flag("disableSession"),
   rememberMe: flag("rememberMe"),
   revokeOtherSessions: flag("revokeOtherSessions"),
   disableRedirect: flag("disableRedirect"),

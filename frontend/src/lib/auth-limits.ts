@@ -26,6 +26,10 @@ export const URL_MAX_LENGTH = 2048;
 /** Tokens, ids and provider names sent back to Better Auth (its own are 32 characters). */
 export const TOKEN_MAX_LENGTH = 512;
 
+/** A two-factor code: six digits from an authenticator app (RFC 6238), or a backup code
+ * (Better Auth's are 11 characters, `xxxxx-xxxxx`); room to spare for spaces a person types. */
+export const TWO_FACTOR_CODE_MAX_LENGTH = 32;
+
 /** Any other text field a Better Auth endpoint accepts. */
 export const TEXT_MAX_LENGTH = 1024;
 

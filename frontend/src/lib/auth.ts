@@ -1,12 +1,14 @@
 import { betterAuth } from "better-auth";
 import { nextCookies } from "better-auth/next-js";
 import { jwt } from "better-auth/plugins";
+import { twoFactor } from "better-auth/plugins/two-factor";
 
 import { authDatabase } from "@/lib/auth-database";
 import { checkAuthInputHook } from "@/lib/auth-input";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
 import { secretCheckRateLimits, sessionWithCappedClientFields } from "@/lib/auth-guards";
 import { clientAddressHeaders } from "@/lib/client-address";
+import { deleteAccountGuard } from "@/lib/delete-account-guard";
 import { betterAuthLogger } from "@/lib/log";
 import { loopbackAliases } from "@/lib/loopback-origins";
 import { resetPasswordMail } from "@/lib/mail-messages";
@@ -36,6 +38,9 @@ export const auth = betterAuth({
     resetPasswordTokenExpiresIn: 60 * 60,
     revokeSessionsOnPasswordReset: true,
   },
+  // "Delete my account" (POST /delete-user): the password always, and a current TOTP code when
+  // two-factor sign-in is on (src/lib/delete-account-guard.ts). Sessions go with the user row.
+  user: { deleteUser: { enabled: true } },
   // Every field's type and length, on every endpoint, before the endpoint reads it.
   hooks: { before: checkAuthInputHook },
   // JSON lines: what a client sent never starts a line of its own (src/lib/log.ts).
@@ -71,6 +76,15 @@ export const auth = betterAuth({
         // The task API needs only `sub` (added by the plugin): no e-mail or name in the token.
         definePayload: () => ({}),
       },
+    }),
+    // Two-factor sign-in (TOTP, RFC 6238: 6 digits, 30 s, the plugin's defaults) with ten
+    // one-time backup codes, both stored encrypted with BETTER_AUTH_SECRET. Turned on only once
+    // a first code is confirmed; sign-in with a password then answers `twoFactorRedirect` and
+    // sets a 10-minute challenge cookie instead of a session (/login/two-factor completes it).
+    // The issuer in the authenticator app is appName ("Tasks").
+    twoFactor(),
+    deleteAccountGuard(async (code: string, headers: Headers): Promise<void> => {
+      await auth.api.verifyTOTP({ body: { code }, headers });
     }),
     nextCookies(), // last: lets server actions set cookies
   ],

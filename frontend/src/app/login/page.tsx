@@ -11,6 +11,13 @@ export default async function LoginPage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   await sendSignedInToTasks();
-  const { expired, reset } = await searchParams;
-  return <AuthForm mode="login" expired={expired === "1"} passwordReset={reset === "1"} />;
+  const { expired, reset, deleted } = await searchParams;
+  return (
+    <AuthForm
+      mode="login"
+      expired={expired === "1"}
+      passwordReset={reset === "1"}
+      accountDeleted={deleted === "1"}
+    />
+  );
 }
