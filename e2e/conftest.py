@@ -8,6 +8,7 @@ server (`frontend/server.ts`, compiled with the build; what `make run` uses), wh
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
@@ -24,7 +25,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 from playwright.sync_api import (
@@ -166,11 +169,55 @@ def smtp() -> Iterator[SmtpServer]:
         yield SmtpServer(mailbox=mailbox, url=url)
 
 
+async def _postgres_admin(sql: str) -> None:
+    connection = await asyncpg.connect(os.environ["TEST_DATABASE_URL"])
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@contextlib.contextmanager
+def auth_database(work: Path) -> Iterator[str]:
+    """Better Auth's database for a web app (AUTH_DATABASE_URL): a fresh PostgreSQL database on
+    TEST_DATABASE_URL's server when that is set (made here, dropped after), else an SQLite file
+    in `work`."""
+    admin = os.environ.get("TEST_DATABASE_URL")
+    if not admin:
+        yield f"sqlite:{work / 'auth.db'}"
+        return
+    name = f"e2e_auth_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield urlunsplit(urlsplit(admin)._replace(path=f"/{name}"))
+    finally:
+        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def system(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[System]:
+    with whole_system(tmp_path_factory.mktemp("system"), smtp) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def verifying_system(
+    tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer
+) -> Iterator[System]:
+    """The whole system as `system`, with REQUIRE_EMAIL_VERIFICATION on."""
+    settings = {"REQUIRE_EMAIL_VERIFICATION": "true"}
+    with whole_system(tmp_path_factory.mktemp("verifying"), smtp, settings) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def whole_system(
+    work: Path, smtp: SmtpServer, extra_env: dict[str, str] | None = None
+) -> Iterator[System]:
+    """taskapi and the web app (sending e-mail to `smtp`) on free ports, with fresh databases
+    (Better Auth's on PostgreSQL when TEST_DATABASE_URL is set: `auth_database`)."""
     if not (FRONTEND / ".next" / "BUILD_ID").exists() or not (FRONTEND / WEB_SERVER).exists():
         pytest.fail("the frontend is not built: run `make test` (it runs `npm run build` first)")
-    work = tmp_path_factory.mktemp("system")
     backend_port, frontend_port = free_port(), free_port()
     secret = secrets.token_urlsafe(32)
     backend_url = f"http://127.0.0.1:{backend_port}"
@@ -191,8 +238,17 @@ def system(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterat
         # The suite's own client stands in for a reverse proxy (TRUSTED_PROXIES): every browser
         # context is a person on a machine of their own, named in X-Forwarded-For, so that
         # Better Auth's per-address rate limit treats them as the Internet would.
-        settings = {"TRUSTED_PROXIES": "127.0.0.1", "SMTP_URL": smtp.url}
-        with web_app(work, backend_url, secret, settings, frontend_port) as (origin, log, _):
+        settings = {"TRUSTED_PROXIES": "127.0.0.1", "SMTP_URL": smtp.url, **(extra_env or {})}
+        with (
+            auth_database(work) as database,
+            web_app(
+                work,
+                backend_url,
+                secret,
+                {**settings, "AUTH_DATABASE_URL": database},
+                frontend_port,
+            ) as (origin, log, _),
+        ):
             wait_until_up(f"{backend_url}/health", backend, work / "backend.log")
             yield System(url=origin, backend_url=backend_url, log=log)
     finally:

@@ -4,14 +4,14 @@ import { type NextRequest, NextResponse } from "next/server";
 /**
  * Two jobs, both cheap, neither of them the security check itself (the task API is forwarded by
  * route handlers, src/lib/task-api-forward.ts):
- * - send people without a session cookie from /tasks to /login (only the cookie is looked at;
+ * - send people without a session cookie from /tasks and /account to /login (only the cookie is looked at;
  *   the real check is auth.api.getSession in the page);
  * - give every page a fresh nonce and a Content-Security-Policy that allows only scripts
  *   carrying it, so an injected <script> does not run.
  */
 export function proxy(request: NextRequest) {
   const { pathname } = request.nextUrl;
-  if (pathname.startsWith("/tasks") && !getSessionCookie(request)) {
+  if ((pathname.startsWith("/tasks") || pathname.startsWith("/account")) && !getSessionCookie(request)) {
     return NextResponse.redirect(new URL("/login", request.url));
   }
 

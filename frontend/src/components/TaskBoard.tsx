@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useEffect, useRef, useState } from "react";
 
@@ -344,9 +345,14 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
           <h1 className="text-3xl font-bold tracking-tight">Your tasks</h1>
           <p className="text-slate-600">Signed in as {userName}</p>
         </div>
-        <button type="button" className={secondary} onClick={signOut}>
-          Sign out
-        </button>
+        <div className="flex items-center gap-3">
+          <Link className="font-medium text-indigo-700 underline" href="/account">
+            Account
+          </Link>
+          <button type="button" className={secondary} onClick={signOut}>
+            Sign out
+          </button>
+        </div>
       </header>
 
       <form onSubmit={create} className="mb-6 space-y-3 rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
