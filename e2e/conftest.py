@@ -22,6 +22,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,12 +170,19 @@ def smtp() -> Iterator[SmtpServer]:
         yield SmtpServer(mailbox=mailbox, url=url)
 
 
-async def _postgres_admin(sql: str) -> None:
+async def _execute(sql: str) -> None:
     connection = await asyncpg.connect(os.environ["TEST_DATABASE_URL"])
     try:
         await connection.execute(sql)
     finally:
         await connection.close()
+
+
+def _postgres_admin(sql: str) -> None:
+    """Runs `sql` on TEST_DATABASE_URL's server, in a thread of its own: Playwright's sync API
+    keeps an event loop running in this one, where asyncio.run refuses to start another."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(asyncio.run, _execute(sql)).result()
 
 
 @contextlib.contextmanager
@@ -187,11 +195,11 @@ def auth_database(work: Path) -> Iterator[str]:
         yield f"sqlite:{work / 'auth.db'}"
         return
     name = f"e2e_auth_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
+    _postgres_admin(f'CREATE DATABASE "{name}"')
     try:
         yield urlunsplit(urlsplit(admin)._replace(path=f"/{name}"))
     finally:
-        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
