@@ -88,9 +88,11 @@ test-frontend: $(NPM_STAMP)
 	cd frontend && npx tsc --noEmit
 	cd frontend && npx eslint --max-warnings 0 .
 
-# The whole system in Debian's Chromium (CHROMIUM=/path overrides /usr/bin/chromium).
+# The whole system in Debian's Chromium (CHROMIUM=/path overrides /usr/bin/chromium), on SQLite:
+# with TEST_DATABASE_URL the suite puts Better Auth's database on that PostgreSQL server instead
+# (e2e/conftest.py), which is a pass of its own to run by hand, not a replacement for this one.
 test-e2e: $(PY_STAMP) $(FRONTEND_BUILD)
-	$(BIN)/pytest -q -p no:cacheprovider e2e
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider e2e
 
 # The stages run side by side, each one's output printed whole when it ends (-O): most of the suite
 # is a test waiting on a server it started, so on two cores the frontend's install, build, checks
