@@ -335,3 +335,41 @@ def test_weak_passwords_are_refused_on_change_and_the_old_one_stays(
         expect(check).to_have_url(re.compile(r"/tasks$"))
     finally:
         later.close()
+
+
+def test_weak_passwords_are_refused_on_reset_without_spending_the_link(
+    browser: Browser, system: System, smtp: SmtpServer
+) -> None:
+    email = new_email()
+    context = new_context(browser, system)
+    origin = {"Origin": system.url}
+    try:
+        body = {"name": "Ada", "email": email, "password": PASSWORD}
+        assert context.request.post("/api/auth/sign-up/email", data=body, headers=origin).ok
+        asked = context.request.post(
+            "/api/auth/request-password-reset",
+            data={"email": email, "redirectTo": "/reset-password"},
+            headers=origin,
+        )
+        assert asked.ok, asked.text()
+        message = smtp.mailbox.wait_for(email, subject="Reset your Tasks password")
+        found = re.search(r"/api/auth/reset-password/([^?\s]+)", message.text)
+        assert found, message.text
+        token = found.group(1)
+        for password, reason in ((COMMON, TOO_EASY), (email, OWN_WORDS)):
+            refused = context.request.post(
+                "/api/auth/reset-password",
+                data={"newPassword": password, "token": token},
+                headers=origin,
+            )
+            assert refused.status == 400, refused.text()
+            assert refused.json()["code"] == "PASSWORD_TOO_WEAK"
+            assert refused.json()["message"].startswith(reason)
+        done = context.request.post(
+            "/api/auth/reset-password",
+            data={"newPassword": NEW_PASSWORD, "token": token},
+            headers=origin,
+        )
+        assert done.status == 200, done.text()
+    finally:
+        context.close()
