@@ -88,9 +88,13 @@ test-frontend: $(NPM_STAMP)
 	cd frontend && npx tsc --noEmit
 	cd frontend && npx eslint --max-warnings 0 .
 
-# The whole system in Debian's Chromium (CHROMIUM=/path overrides /usr/bin/chromium).
+# The whole system in Debian's Chromium (CHROMIUM=/path overrides /usr/bin/chromium), on SQLite;
+# then, when TEST_DATABASE_URL names a PostgreSQL server, again with both databases (the task
+# API's and Better Auth's) on it (e2e/conftest.py makes and drops them).
 test-e2e: $(PY_STAMP) $(FRONTEND_BUILD)
-	$(BIN)/pytest -q -p no:cacheprovider e2e
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider e2e
+	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then echo "--- the browser suite on PostgreSQL"; \
+	  $(BIN)/pytest -q -p no:cacheprovider e2e; fi
 
 # The stages run side by side, each one's output printed whole when it ends (-O): most of the suite
 # is a test waiting on a server it started, so on two cores the frontend's install, build, checks

@@ -175,15 +175,16 @@ def postgres_execute(url: str, *statements: str) -> None:
 
 
 @contextlib.contextmanager
-def auth_database(work: Path) -> Iterator[str]:
-    """An empty database for Better Auth (AUTH_DATABASE_URL): on TEST_DATABASE_URL's PostgreSQL
-    server when that is set (a database of its own, made here and dropped after), else an SQLite
-    file in `work`. Better Auth's tables are made by scripts/migrate.ts, as `make run` does."""
+def fresh_database(sqlite_url: str) -> Iterator[str]:
+    """An empty database: on TEST_DATABASE_URL's PostgreSQL server when that is set (a database
+    of its own, made here and dropped after), else `sqlite_url` (a file in the test's own
+    directory). Its tables are made as `make run` makes them: `taskapi migrate` for the task
+    API, scripts/migrate.ts for Better Auth."""
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if not admin_url:
-        yield f"sqlite:{work / 'auth.db'}"
+        yield sqlite_url
         return
-    name = f"e2e_auth_{uuid.uuid4().hex[:12]}"
+    name = f"e2e_{uuid.uuid4().hex[:12]}"
     postgres_execute(admin_url, f'CREATE DATABASE "{name}"')
     try:
         yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
@@ -206,48 +207,67 @@ def smtp() -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[System]:
-    """taskapi (SQLite) and the web app, whose Better Auth database is on TEST_DATABASE_URL's
-    PostgreSQL server when that is set, else SQLite (auth_database)."""
+    with whole_system(tmp_path_factory.mktemp("system"), smtp) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def verifying_system(
+    tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer
+) -> Iterator[System]:
+    """The whole system as `system`, with REQUIRE_EMAIL_VERIFICATION on."""
+    settings = {"REQUIRE_EMAIL_VERIFICATION": "true"}
+    with whole_system(tmp_path_factory.mktemp("verifying"), smtp, settings) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def whole_system(
+    work: Path, smtp: SmtpServer, extra_env: dict[str, str] | None = None
+) -> Iterator[System]:
+    """taskapi and the web app (sending e-mail to `smtp`) on free ports, with fresh databases
+    (both on PostgreSQL when TEST_DATABASE_URL is set: `fresh_database`)."""
     if not (FRONTEND / ".next" / "BUILD_ID").exists() or not (FRONTEND / WEB_SERVER).exists():
         pytest.fail("the frontend is not built: run `make test` (it runs `npm run build` first)")
-    work = tmp_path_factory.mktemp("system")
     backend_port, frontend_port = free_port(), free_port()
     secret = secrets.token_urlsafe(32)
     backend_url = f"http://127.0.0.1:{backend_port}"
-    backend_env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("BETTER_AUTH", "DATABASE"))},
-        "BETTER_AUTH_SECRET": secret,
-        "BETTER_AUTH_URL": f"http://127.0.0.1:{frontend_port}",
-        "DATABASE_URL": f"sqlite:///{work / 'tasks.db'}",
-    }
-    subprocess.run([str(TASKAPI), "migrate"], cwd=work, env=backend_env, check=True)
-    backend = _start(
-        [str(TASKAPI), "serve", "--port", str(backend_port)],
-        work,
-        backend_env,
-        work / "backend.log",
-    )
-    try:
-        # The suite's own client stands in for a reverse proxy (TRUSTED_PROXIES): every browser
-        # context is a person on a machine of their own, named in X-Forwarded-For, so that
-        # Better Auth's per-address rate limit treats them as the Internet would.
-        settings = {"TRUSTED_PROXIES": "127.0.0.1", "SMTP_URL": smtp.url}
-        with (
-            auth_database(work) as auth_url,
-            web_app(
-                work,
-                backend_url,
-                secret,
-                {**settings, "AUTH_DATABASE_URL": auth_url},
-                frontend_port,
-            ) as (origin, log, _),
-        ):
-            wait_until_up(f"{backend_url}/health", backend, work / "backend.log")
-            yield System(url=origin, backend_url=backend_url, log=log)
-    finally:
-        stop(backend)
-        backend_log = (work / "backend.log").read_text()
-        assert "Traceback" not in backend_log, backend_log[-3000:]
+    with (
+        fresh_database(f"sqlite:///{work / 'tasks.db'}") as tasks_database,
+        fresh_database(f"sqlite:{work / 'auth.db'}") as auth_database,
+    ):
+        backend_env = {
+            **{
+                k: v for k, v in os.environ.items() if not k.startswith(("BETTER_AUTH", "DATABASE"))
+            },
+            "BETTER_AUTH_SECRET": secret,
+            "BETTER_AUTH_URL": f"http://127.0.0.1:{frontend_port}",
+            "DATABASE_URL": tasks_database,
+        }
+        subprocess.run([str(TASKAPI), "migrate"], cwd=work, env=backend_env, check=True)
+        backend = _start(
+            [str(TASKAPI), "serve", "--port", str(backend_port)],
+            work,
+            backend_env,
+            work / "backend.log",
+        )
+        try:
+            # The suite's own client stands in for a reverse proxy (TRUSTED_PROXIES): every
+            # browser context is a person on a machine of their own, named in X-Forwarded-For,
+            # so that Better Auth's per-address rate limit treats them as the Internet would.
+            settings = {
+                "TRUSTED_PROXIES": "127.0.0.1",
+                "SMTP_URL": smtp.url,
+                "AUTH_DATABASE_URL": auth_database,
+                **(extra_env or {}),
+            }
+            with web_app(work, backend_url, secret, settings, frontend_port) as (origin, log, _):
+                wait_until_up(f"{backend_url}/health", backend, work / "backend.log")
+                yield System(url=origin, backend_url=backend_url, log=log)
+        finally:
+            stop(backend)
+            backend_log = (work / "backend.log").read_text()
+            assert "Traceback" not in backend_log, backend_log[-3000:]
 
 
 @dataclass(frozen=True)

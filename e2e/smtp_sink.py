@@ -75,17 +75,26 @@ class Mailbox:
         ok = (data.login, data.password) == (USER.encode(), PASSWORD.encode())
         return AuthResult(success=ok, handled=False)
 
-    def to(self, address: str) -> list[Message]:
+    def to(self, address: str, subject: str | None = None) -> list[Message]:
+        """The messages to `address` (with this `subject` only, when given)."""
         with self._arrived:
-            return [m for m in self._messages if address in m.recipients]
+            return [
+                m
+                for m in self._messages
+                if address in m.recipients and subject in (None, m.headers["Subject"])
+            ]
 
-    def wait_for(self, address: str, count: int = 1, seconds: float = 15) -> Message:
-        """The `count`-th message to `address`, once it has arrived (the web app sends in the
-        background, after answering); fails after `seconds`."""
+    def wait_for(
+        self, address: str, count: int = 1, seconds: float = 15, subject: str | None = None
+    ) -> Message:
+        """The `count`-th message to `address` (of those with `subject`, when given), once it has
+        arrived (the web app sends in the background, after answering); fails after `seconds`."""
         with self._arrived:
-            arrived = self._arrived.wait_for(lambda: len(self.to(address)) >= count, seconds)
+            arrived = self._arrived.wait_for(
+                lambda: len(self.to(address, subject)) >= count, seconds
+            )
             assert arrived, f"no message {count} to {address} in {seconds} s: {self._messages}"
-            return self.to(address)[count - 1]
+            return self.to(address, subject)[count - 1]
 
 
 @contextmanager

@@ -29,7 +29,7 @@ from conftest import (
     FRONTEND,
     NODE_BIN,
     System,
-    auth_database,
+    fresh_database,
     new_context,
     new_email,
     postgres_execute,
@@ -357,7 +357,7 @@ def test_migrate_brings_a_database_from_before_two_factor_up_to_date(tmp_path: P
     """scripts/migrate.ts on a database made before the two-factor plugin (its table and column
     taken away again here) adds them in place, and the second run finds nothing to do; on
     PostgreSQL too when TEST_DATABASE_URL is set."""
-    with auth_database(tmp_path) as url:
+    with fresh_database(f"sqlite:{tmp_path / 'auth.db'}") as url:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("BETTER_AUTH", "AUTH_"))},
             "BETTER_AUTH_SECRET": secrets.token_urlsafe(32),

@@ -37,6 +37,7 @@ import {
   type TrustedProxies,
 } from "./src/lib/client-address";
 import { routeConsoleToLog, writeLog } from "./src/lib/log";
+import { requireEmailVerification } from "./src/lib/auth-settings";
 import { describeMail } from "./src/lib/mail-settings";
 import { refuseRequestLine } from "./src/lib/request-line";
 
@@ -50,6 +51,8 @@ type Settings = {
   maxConnections: number;
   /** Where e-mail goes (SMTP_URL, checked here). */
   mail: string;
+  /** REQUIRE_EMAIL_VERIFICATION, checked here. */
+  requireEmailVerification: boolean;
 };
 
 const DIGITS = /^\d+$/;
@@ -64,7 +67,7 @@ function positiveSetting(name: string, fallback: number): number {
   return Number(value);
 }
 
-/** The command line, TRUSTED_PROXIES, SMTP_URL and the connection limits; throws an Error
+/** The command line, TRUSTED_PROXIES, SMTP_URL, REQUIRE_EMAIL_VERIFICATION and the connection limits; throws an Error
  * that names what is wrong. */
 function readSettings(): Settings {
   const { values } = parseArgs({
@@ -96,6 +99,7 @@ function readSettings(): Settings {
     headersTimeout,
     maxConnections: positiveSetting("MAX_CONNECTIONS", 1024),
     mail: describeMail(),
+    requireEmailVerification: requireEmailVerification(),
   };
 }
 
@@ -160,6 +164,7 @@ async function main(): Promise<void> {
       {
         trustedProxies: process.env.TRUSTED_PROXIES ?? "",
         mail,
+        requireEmailVerification: settings.requireEmailVerification,
         requestTimeoutMs: requestTimeout,
         headersTimeoutMs: headersTimeout,
         maxConnections: settings.maxConnections,

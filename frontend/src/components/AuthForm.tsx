@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 
+import { ResendVerification, VERIFIED_PAGE } from "@/components/ResendVerification";
 import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
 import {
@@ -11,9 +12,8 @@ import {
   NAME_MAX_LENGTH,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
+  PASSWORD_RULE,
 } from "@/lib/auth-limits";
-
-const PASSWORD_RULE = `At least ${PASSWORD_MIN_LENGTH} characters (${PASSWORD_MAX_LENGTH} at most).`;
 
 type Mode = "login" | "signup";
 
@@ -42,18 +42,31 @@ export function AuthForm({
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** The address a confirmation link went to (sign-up with REQUIRE_EMAIL_VERIFICATION). */
+  const [checkMail, setCheckMail] = useState<string | null>(null);
+  /** The address whose sign-in was refused until it is confirmed. */
+  const [unconfirmed, setUnconfirmed] = useState<string | null>(null);
   const signup = mode === "signup";
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     setBusy(true);
     setError(null);
+    setUnconfirmed(null);
+    const address = email.trim();
     try {
       const { data, error: failure } = signup
-        ? await authClient.signUp.email({ name: name.trim(), email: email.trim(), password })
-        : await authClient.signIn.email({ email: email.trim(), password });
+        ? await authClient.signUp.email({ name: name.trim(), email: address, password, callbackURL: VERIFIED_PAGE })
+        : await authClient.signIn.email({ email: address, password });
       if (failure) {
-        setError(messageFor(failure));
+        if (failure.code === "EMAIL_NOT_VERIFIED") setUnconfirmed(address);
+        else setError(messageFor(failure));
+        return;
+      }
+      // No session: the address must be confirmed first. Better Auth answers so for a new
+      // address and for one that has an account alike, and so does this page.
+      if (signup && !data.token) {
+        setCheckMail(address);
         return;
       }
       // Two-factor sign-in is on: no session yet; twoFactorClient is taking the browser to the
@@ -83,63 +96,77 @@ export function AuthForm({
         <Notice kind="info">Your account has been deleted, and everything that was in it.</Notice>
       )}
       {error && <Notice kind="error">{error}</Notice>}
+      {unconfirmed && (
+        <Notice kind="error">
+          Your e-mail address is not confirmed yet. Open the link we sent to {unconfirmed}, then
+          sign in. Nothing there? Check the spam folder, or have it sent again.
+          <ResendVerification email={unconfirmed} />
+        </Notice>
+      )}
 
-      <form onSubmit={submit} className="space-y-4">
-        {signup && (
+      {checkMail ? (
+        <Notice kind="info">
+          Check your mail: we have sent a link to {checkMail}. Open it to confirm your address,
+          then sign in. Nothing there? Check the spam folder, or have it sent again.
+          <ResendVerification email={checkMail} />
+        </Notice>
+      ) : (
+        <form onSubmit={submit} className="space-y-4">
+          {signup && (
+            <TextField
+              label="Name"
+              name="name"
+              autoComplete="name"
+              required
+              maxLength={NAME_MAX_LENGTH}
+              value={name}
+              onValue={setName}
+            />
+          )}
           <TextField
-            label="Name"
-            name="name"
-            autoComplete="name"
+            label="Email"
+            type="email"
+            name="email"
+            autoComplete="email"
             required
-            maxLength={NAME_MAX_LENGTH}
-            value={name}
-            onValue={setName}
+            maxLength={EMAIL_MAX_LENGTH}
+            value={email}
+            onValue={setEmail}
           />
-        )}
-        <TextField
-          label="Email"
-          type="email"
-          name="email"
-          autoComplete="email"
-          required
-          maxLength={EMAIL_MAX_LENGTH}
-          value={email}
-          onValue={setEmail}
-        />
-        <TextField
-          label="Password"
-          type="password"
-          name="password"
-          autoComplete={signup ? "new-password" : "current-password"}
-          required
-          minLength={signup ? PASSWORD_MIN_LENGTH : undefined}
-          maxLength={PASSWORD_MAX_LENGTH}
-          aria-describedby={signup ? "password-rule" : undefined}
-          value={password}
-          onValue={setPassword}
-          hint={
-            signup && (
-              <span id="password-rule" className="mt-1 block text-sm text-slate-600">
-                {PASSWORD_RULE}
-              </span>
-            )
-          }
-        />
-        {!signup && (
-          <p className="text-right text-sm">
-            <Link className="font-medium text-indigo-700 underline" href="/forgot-password">
-              Forgot password?
-            </Link>
-          </p>
-        )}
-        <button
-          type="submit"
-          disabled={busy}
-          className="w-full rounded-md bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-700 disabled:opacity-60"
-        >
-          {busy ? "Please wait…" : signup ? "Create account" : "Sign in"}
-        </button>
-      </form>
+          <TextField
+            label="Password"
+            type="password"
+            name="password"
+            autoComplete={signup ? "new-password" : "current-password"}
+            required
+            minLength={signup ? PASSWORD_MIN_LENGTH : undefined}
+            maxLength={PASSWORD_MAX_LENGTH}
+            aria-describedby={signup ? "password-rule" : undefined}
+            value={password}
+            onValue={setPassword}
+          />
+          {/* Outside the label: a description, not part of the field's name. */}
+          {signup && (
+            <p id="password-rule" className="-mt-3 text-sm text-slate-600">
+              {PASSWORD_RULE}
+            </p>
+          )}
+          {!signup && (
+            <p className="text-right text-sm">
+              <Link className="font-medium text-indigo-700 underline" href="/forgot-password">
+                Forgot password?
+              </Link>
+            </p>
+          )}
+          <button
+            type="submit"
+            disabled={busy}
+            className="w-full rounded-md bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-700 disabled:opacity-60"
+          >
+            {busy ? "Please wait…" : signup ? "Create account" : "Sign in"}
+          </button>
+        </form>
+      )}
 
       <p className="mt-6 text-slate-600">
         {signup ? "Already have an account? " : "New here? "}

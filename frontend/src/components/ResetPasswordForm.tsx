@@ -6,7 +6,7 @@ import { type FormEvent, useState } from "react";
 import { InvalidResetLink } from "@/components/InvalidResetLink";
 import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_RULE } from "@/lib/auth-limits";
 
 /**
  * Sets a new password with the one-time `token` from the e-mailed link. Better Auth spends the
@@ -54,12 +54,11 @@ export function ResetPasswordForm({ token }: { token: string }) {
           aria-describedby="password-rule"
           value={password}
           onValue={setPassword}
-          hint={
-            <span id="password-rule" className="mt-1 block text-sm text-slate-600">
-              At least {PASSWORD_MIN_LENGTH} characters ({PASSWORD_MAX_LENGTH} at most).
-            </span>
-          }
         />
+        {/* Outside the label: a description, not part of the field's name. */}
+        <p id="password-rule" className="-mt-3 text-sm text-slate-600">
+          {PASSWORD_RULE}
+        </p>
         <button
           type="submit"
           disabled={busy}

@@ -28,6 +28,7 @@ export const secretCheckRateLimits: Record<string, { window: number; max: number
     // (enable, disable, get-totp-uri, generate-backup-codes). The plugin sets the same rate for
     // /two-factor/* itself; named here too so that this list is the whole story.
     "/two-factor/*",
+    "/revoke-session", // names a session by its token
   ].map((path) => [path, SIGN_IN_RATE]),
 );
 
@@ -51,4 +52,19 @@ export async function sessionWithCappedClientFields(session: SessionRow): Promis
       ipAddress: capped(session.ipAddress, IP_ADDRESS_MAX_LENGTH),
     },
   };
+}
+
+/**
+ * Better Auth's `databaseHooks.user.update.before`: when the link sent to a new address is
+ * opened (GET /verify-email with a change-of-address token, the only update there that sets
+ * `email`), the new address is confirmed by that very act, so it is stored as verified. Better
+ * Auth itself keeps the old address's state, which left an unconfirmed account unconfirmed
+ * after proving its new address. Returns `{data}`, the update to make.
+ */
+export async function confirmedByChangeLink(
+  user: Record<string, unknown>,
+  context: { path?: string } | null | undefined,
+): Promise<{ data: Record<string, unknown> }> {
+  const confirmed = context?.path === "/verify-email" && typeof user.email === "string";
+  return { data: confirmed ? { ...user, emailVerified: true } : user };
 }

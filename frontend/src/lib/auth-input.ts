@@ -10,6 +10,7 @@ import {
   TWO_FACTOR_CODE_MAX_LENGTH,
   URL_MAX_LENGTH,
 } from "@/lib/auth-limits";
+import { checkPasswordRule } from "@/lib/auth-password-hook";
 
 type Rule = {
   /** How the field is named to a person. */
@@ -180,8 +181,11 @@ export function checkAuthInput(body: unknown, query: unknown): Record<string, un
 }
 
 /** Better Auth's `hooks.before`: runs ahead of every endpoint, with the body already parsed; a
- * cleaned body replaces the one sent (a before hook's `{context}` is merged into the endpoint's). */
+ * cleaned body replaces the one sent (a before hook's `{context}` is merged into the endpoint's).
+ * Then the password rule, on the endpoints that set a password (auth-password-hook.ts). */
 export const checkAuthInputHook = createAuthMiddleware(async (ctx) => {
   const body = checkAuthInput(ctx.body, ctx.query);
+  const final = body ?? ctx.body;
+  if (final !== null && typeof final === "object") await checkPasswordRule(ctx, final as Record<string, unknown>);
   return body === undefined ? undefined : { context: { body } };
 });

@@ -20,6 +20,12 @@ export const EMAIL_LOCAL_PART_MAX_LENGTH = 64;
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
 
+/** The password rule in words, said under every field that sets one: the length above, and
+ * password-rule.ts (checked by the server only). */
+export const PASSWORD_RULE =
+  `At least ${PASSWORD_MIN_LENGTH} characters (${PASSWORD_MAX_LENGTH} at most), not a common ` +
+  "password, and not your e-mail address or name. A few unrelated words work well.";
+
 /** `image`, `callbackURL` and the other addresses a client may name (the longest URL every browser keeps). */
 export const URL_MAX_LENGTH = 2048;
 

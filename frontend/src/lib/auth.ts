@@ -6,17 +6,37 @@ import { twoFactor } from "better-auth/plugins/two-factor";
 import { authDatabase } from "@/lib/auth-database";
 import { checkAuthInputHook } from "@/lib/auth-input";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
-import { secretCheckRateLimits, sessionWithCappedClientFields } from "@/lib/auth-guards";
+import { confirmedByChangeLink, secretCheckRateLimits, sessionWithCappedClientFields } from "@/lib/auth-guards";
 import { clientAddressHeaders } from "@/lib/client-address";
 import { deleteAccountGuard } from "@/lib/delete-account-guard";
 import { betterAuthLogger } from "@/lib/log";
 import { loopbackAliases } from "@/lib/loopback-origins";
-import { resetPasswordMail } from "@/lib/mail-messages";
+import { requireEmailVerification } from "@/lib/auth-settings";
+import {
+  alreadySignedUpMail,
+  changeEmailMail,
+  resetPasswordMail,
+  verifyEmailMail,
+} from "@/lib/mail-messages";
 import { sendMail } from "@/lib/mail";
 
 const baseURL = process.env.BETTER_AUTH_URL ?? "http://localhost:3000";
 // Better Auth writes the origin (no path, no trailing slash) into iss and aud; so do we.
 const origin = new URL(baseURL).origin;
+const verificationRequired = requireEmailVerification();
+
+/** Better Auth's e-mail verification links are HS256 JWTs it has just signed; the payload's
+ * `requestType` is "change-email-verification" for the link that changes an address
+ * (better-auth/dist/api/routes/update-user, changeEmail). Read, not verified: only the message
+ * text depends on it. */
+function changesEmail(token: string): boolean {
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString());
+    return (payload as { requestType?: unknown }).requestType === "change-email-verification";
+  } catch {
+    return false;
+  }
+}
 
 export const auth = betterAuth({
   appName: "Tasks",
@@ -37,10 +57,39 @@ export const auth = betterAuth({
     },
     resetPasswordTokenExpiresIn: 60 * 60,
     revokeSessionsOnPasswordReset: true,
+    // REQUIRE_EMAIL_VERIFICATION (lib/auth-settings.ts): no sign-in before the address is
+    // confirmed. Better Auth then also skips sign-in on sign-up and answers a sign-up for a
+    // taken address as for a new one (a made-up user, the password hashed all the same);
+    // the owner of the taken address is told by mail instead.
+    requireEmailVerification: verificationRequired,
+    onExistingUserSignUp: async ({ user }) => {
+      await sendMail(alreadySignedUpMail(user.email, `${origin}/login`, `${origin}/forgot-password`));
+    },
   },
-  // "Delete my account" (POST /delete-user): the password always, and a current TOTP code when
-  // two-factor sign-in is on (src/lib/delete-account-guard.ts). Sessions go with the user row.
-  user: { deleteUser: { enabled: true } },
+  // A link to confirm the address: on sign-up, on request ("send it again"), and to the new
+  // address on a change of address, which takes effect only when it is opened. Valid a day.
+  emailVerification: {
+    sendOnSignUp: true,
+    expiresIn: 24 * 60 * 60,
+    sendVerificationEmail: async ({ user, url, token }) => {
+      await sendMail(changesEmail(token) ? changeEmailMail(user.email, url) : verifyEmailMail(user.email, url));
+    },
+  },
+  user: {
+    // Better Auth's own flow with neither updateEmailWithoutVerification nor
+    // sendChangeEmailConfirmation: the link goes to the new address only, and the address
+    // changes when it is opened. A new address that has an account gets no mail, and the
+    // answer is the same (Better Auth's changeEmail).
+    changeEmail: { enabled: true },
+    // "Delete my account" (POST /delete-user): the password always, and a current TOTP code when
+    // two-factor sign-in is on (src/lib/delete-account-guard.ts). Sessions go with the user row.
+    deleteUser: { enabled: true },
+  },
+  session: {
+    // How often a session in use is renewed, and so its updatedAt ("last active" on the account
+    // page) written: hourly rather than Better Auth's daily default.
+    updateAge: 60 * 60,
+  },
   // Every field's type and length, on every endpoint, before the endpoint reads it.
   hooks: { before: checkAuthInputHook },
   // JSON lines: what a client sent never starts a line of its own (src/lib/log.ts).
@@ -53,7 +102,10 @@ export const auth = betterAuth({
     customRules: secretCheckRateLimits,
   },
   // What a client's headers put into a session row is capped (User-Agent).
-  databaseHooks: { session: { create: { before: sessionWithCappedClientFields } } },
+  databaseHooks: {
+    session: { create: { before: sessionWithCappedClientFields } },
+    user: { update: { before: confirmedByChangeLink } },
+  },
   advanced: {
     // Sending e-mail is not awaited: "send me a link" then takes as long for an address with no
     // account as for one with an account, so its timing does not tell them apart. sendMail logs

@@ -5,18 +5,30 @@ import { redirect } from "next/navigation";
 
 import { DeleteAccount } from "@/components/DeleteAccount";
 import { TwoFactorSettings } from "@/components/TwoFactorSettings";
+import { EmailSection } from "@/components/account/EmailSection";
+import { NameSection } from "@/components/account/NameSection";
+import { PasswordSection } from "@/components/account/PasswordSection";
+import { SessionsSection } from "@/components/account/SessionsSection";
 import { auth } from "@/lib/auth";
+import { sessionRows } from "@/lib/session-list";
 
 export const metadata: Metadata = { title: "Your account" };
 
-/** The signed-in person's account settings: a plain list of sections, each a component of its own. */
+/**
+ * The account page: one section per job, each a component of its own (components/account/),
+ * composed here and nowhere else, so that more sections slot in. Each section reloads this page's
+ * data (router.refresh) after a change.
+ */
 export default async function AccountPage() {
-  // As /tasks: proxy.ts only looked for a cookie; this is the real check.
-  const session = await auth.api.getSession({ headers: await headers() });
+  const requestHeaders = await headers();
+  // The real check (proxy.ts only looked for a cookie), as on /tasks.
+  const session = await auth.api.getSession({ headers: requestHeaders });
   if (!session) redirect("/login?expired=1");
-  const twoFactorEnabled = session.user.twoFactorEnabled === true;
+  const sessions = await auth.api.listSessions({ headers: requestHeaders });
+  const { user } = session;
+  const twoFactorEnabled = user.twoFactorEnabled === true;
   return (
-    <main className="mx-auto max-w-2xl px-6 py-10">
+    <main className="mx-auto max-w-2xl px-4 py-8 sm:px-6">
       <header className="mb-6 flex flex-wrap items-center justify-between gap-3">
         <h1 className="text-3xl font-bold tracking-tight">Your account</h1>
         <Link className="font-medium text-indigo-700 underline" href="/tasks">
@@ -24,6 +36,10 @@ export default async function AccountPage() {
         </Link>
       </header>
       <div className="space-y-6">
+        <NameSection name={user.name} />
+        <EmailSection email={user.email} verified={user.emailVerified} />
+        <PasswordSection />
+        <SessionsSection sessions={sessionRows(sessions, session.session.id)} />
         <TwoFactorSettings initiallyEnabled={twoFactorEnabled} />
         <DeleteAccount initiallyTwoFactor={twoFactorEnabled} />
       </div>

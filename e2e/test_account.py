@@ -1,0 +1,375 @@
+"""The account page (issue #13, item 2): name, e-mail address (changed through the link sent to the
+new address), password (other sessions end), sessions, and the password rule beyond length on
+sign-up, change and reset. E-mail arrives at the suite's SMTP server (smtp_sink.py).
+
+Each test's people sign in from browser contexts of their own (conftest.new_context): Better
+Auth limits password checks to 3 in 10 s per client address."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from conftest import SmtpServer, System, new_context, new_email, sign_up
+
+PASSWORD = "correct horse 42"
+NEW_PASSWORD = "battery staple 99"
+VERIFY_LINK = re.compile(r"https?://\S+/api/auth/verify-email\?\S+")
+# A desktop Firefox on Windows, so the sessions list has a browser and system to name.
+FIREFOX_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+)
+
+
+def sign_in(page: Page, email: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def open_account(page: Page) -> None:
+    """From the task page's header, as a person gets there."""
+    page.goto("/tasks")
+    page.get_by_role("link", name="Account").click()
+    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+
+
+def section(page: Page, title: str) -> Locator:
+    return page.get_by_role("region", name=title)
+
+
+def is_signed_out(page: Page) -> None:
+    page.goto("/tasks")
+    expect(page).to_have_url(re.compile(r"/login\?expired=1$"))
+    assert page.request.get("/api/auth/get-session").json() is None
+
+
+def verify_link(smtp: SmtpServer, address: str, count: int = 1) -> str:
+    found = VERIFY_LINK.search(smtp.mailbox.wait_for(address, count=count).text)
+    assert found, smtp.mailbox.to(address)
+    return found.group(0)
+
+
+def test_account_page_is_for_signed_in_people_only(page: Page) -> None:
+    page.goto("/account")
+    expect(page).to_have_url(re.compile(r"/login$"))
+
+
+def test_change_name(page: Page) -> None:
+    sign_up(page, "Ada", new_email())
+    open_account(page)
+    names = section(page, "Name")
+    expect(names.get_by_label("Name")).to_have_value("Ada")
+    names.get_by_label("Name").fill("  Ada Lovelace  ")
+    names.get_by_role("button", name="Save name").click()
+    expect(names.get_by_role("status")).to_have_text("Your name has been changed.")
+    page.reload()
+    expect(section(page, "Name").get_by_label("Name")).to_have_value("Ada Lovelace")
+    page.goto("/tasks")
+    expect(page.get_by_text("Signed in as Ada Lovelace")).to_be_visible()
+
+    # A blank name is refused in words, and the name stays.
+    open_account(page)
+    names = section(page, "Name")
+    names.get_by_label("Name").fill("\u200b")
+    names.get_by_role("button", name="Save name").click()
+    expect(names.get_by_role("alert")).to_contain_text("The name cannot be blank")
+    page.reload()
+    expect(section(page, "Name").get_by_label("Name")).to_have_value("Ada Lovelace")
+
+
+def test_sign_up_sends_a_confirmation_the_account_page_resends_it_and_the_link_confirms(
+    page: Page, smtp: SmtpServer
+) -> None:
+    email = new_email()
+    sign_up(page, "Ada", email)  # REQUIRE_EMAIL_VERIFICATION is off here: signed in at once
+    first = smtp.mailbox.wait_for(email)
+    assert first.headers["Subject"] == "Confirm your e-mail address for Tasks"
+    open_account(page)
+    addresses = section(page, "E-mail address")
+    expect(addresses.get_by_test_id("current-email")).to_have_text(email)
+    expect(addresses).to_contain_text("(not confirmed yet)")
+    addresses.get_by_role("button", name="Send the link again").click()
+    expect(addresses.get_by_role("status")).to_have_text(f"A new link is on its way to {email}.")
+    link = verify_link(smtp, email, count=2)
+
+    page.goto(link)
+    expect(page).to_have_url(re.compile(r"/email-verified$"))
+    expect(page.get_by_role("heading", name="Your e-mail address is confirmed")).to_be_visible()
+    open_account(page)
+    expect(section(page, "E-mail address")).to_contain_text("(confirmed)")
+    expect(
+        section(page, "E-mail address").get_by_role("button", name="Send the link again")
+    ).to_have_count(0)
+
+    # A link that was tampered with says so.
+    page.goto(link.replace("token=", "token=x"))
+    expect(page).to_have_url(re.compile(r"/email-verified\?error=INVALID_TOKEN$"))
+    expect(page.locator("main").get_by_role("alert")).to_contain_text("This link is not valid")
+
+
+def test_change_email_takes_effect_only_through_the_link_sent_to_the_new_address(
+    browser: Browser, system: System, smtp: SmtpServer
+) -> None:
+    old, new, taken = new_email(), new_email(), new_email()
+    contexts = [new_context(browser, system) for _ in range(2)]
+    try:
+        sign_up(contexts[1].new_page(), "Bob", taken)  # someone else's address
+        page = contexts[0].new_page()
+        sign_up(page, "Ada", old)
+        open_account(page)
+        addresses = section(page, "E-mail address")
+
+        # An address that has an account: the same answer, and nothing is sent to it.
+        addresses.get_by_label("New e-mail address").fill(taken)
+        addresses.get_by_role("button", name="Change e-mail address").click()
+        expect(addresses.get_by_role("status")).to_contain_text(f"We have sent a link to {taken}")
+        answer_for_taken = addresses.get_by_role("status").inner_text().replace(taken, "ADDRESS")
+
+        addresses.get_by_label("New e-mail address").fill(new)
+        addresses.get_by_role("button", name="Change e-mail address").click()
+        expect(addresses.get_by_role("status")).to_contain_text(f"We have sent a link to {new}")
+        assert (
+            addresses.get_by_role("status").inner_text().replace(new, "ADDRESS") == answer_for_taken
+        )
+
+        message = smtp.mailbox.wait_for(new)
+        assert message.headers["Subject"] == "Confirm your new e-mail address for Tasks"
+        # Until the link is opened the account keeps its address.
+        page.reload()
+        expect(section(page, "E-mail address").get_by_test_id("current-email")).to_have_text(old)
+
+        found = VERIFY_LINK.search(message.text)
+        assert found, message.text
+        page.goto(found.group(0))
+        expect(page).to_have_url(re.compile(r"/email-verified$"))
+        open_account(page)
+        addresses = section(page, "E-mail address")
+        expect(addresses.get_by_test_id("current-email")).to_have_text(new)
+        # Opening the link proved the new address.
+        expect(addresses).to_contain_text("(confirmed)")
+        # Only the sign-up confirmation ever went to the taken address's owner.
+        assert [m.headers["Subject"] for m in smtp.mailbox.to(taken)] == [
+            "Confirm your e-mail address for Tasks"
+        ]
+
+        # The new address signs in; the old one no longer does.
+        contexts.append(new_context(browser, system))
+        other = contexts[-1].new_page()
+        sign_in(other, old, PASSWORD)
+        expect(other.locator("main").get_by_role("alert")).to_contain_text(
+            "Invalid email or password"
+        )
+        sign_in(other, new, PASSWORD)
+        expect(other).to_have_url(re.compile(r"/tasks$"))
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_change_password_needs_the_current_one_and_ends_other_sessions(
+    browser: Browser, system: System
+) -> None:
+    email = new_email()
+    here, elsewhere, later = (new_context(browser, system) for _ in range(3))
+    try:
+        page = here.new_page()
+        sign_up(page, "Ada", email)
+        other = elsewhere.new_page()
+        sign_in(other, email, PASSWORD)
+        expect(other).to_have_url(re.compile(r"/tasks$"))
+
+        open_account(page)
+        passwords = section(page, "Password")
+        passwords.get_by_label("Current password").fill("not the password")
+        passwords.get_by_label("New password").fill(NEW_PASSWORD)
+        passwords.get_by_role("button", name="Change password").click()
+        expect(passwords.get_by_role("alert")).to_have_text("The current password is not right.")
+
+        passwords.get_by_label("Current password").fill(PASSWORD)
+        passwords.get_by_label("New password").fill(NEW_PASSWORD)
+        passwords.get_by_role("button", name="Change password").click()
+        expect(passwords.get_by_role("status")).to_contain_text("Your password has been changed.")
+        # This session goes on (under a new session), alone in the list.
+        expect(section(page, "Where you are signed in").get_by_test_id("session")).to_have_count(1)
+        page.goto("/tasks")
+        expect(page.get_by_role("heading", name="Your tasks")).to_be_visible()
+
+        is_signed_out(other)
+        third = later.new_page()
+        sign_in(third, email, PASSWORD)
+        expect(third.locator("main").get_by_role("alert")).to_contain_text(
+            "Invalid email or password"
+        )
+        sign_in(third, email, NEW_PASSWORD)
+        expect(third).to_have_url(re.compile(r"/tasks$"))
+    finally:
+        for context in (here, elsewhere, later):
+            context.close()
+
+
+def signed_in_elsewhere(
+    browser: Browser, system: System, email: str, **options: str
+) -> BrowserContext:
+    context = new_context(browser, system, **options)
+    page = context.new_page()
+    sign_in(page, email, PASSWORD)
+    expect(page).to_have_url(re.compile(r"/tasks$"))
+    return context
+
+
+def test_sessions_list_names_browser_system_and_address_and_signs_one_out(
+    browser: Browser, system: System, page: Page
+) -> None:
+    email = new_email()
+    sign_up(page, "Ada", email)
+    firefox = signed_in_elsewhere(browser, system, email, user_agent=FIREFOX_ON_WINDOWS)
+    try:
+        assert len(firefox.request.get("/api/auth/list-sessions").json()) == 2
+        open_account(page)
+        sessions = section(page, "Where you are signed in").get_by_test_id("session")
+        expect(sessions).to_have_count(2)
+        expect(sessions.first).to_contain_text("(this device)")
+        other = sessions.filter(has_text="Firefox 128 on Windows 10")
+        expect(other).to_have_count(1)
+        expect(other).not_to_contain_text("(this device)")
+        expect(other).to_contain_text(re.compile(r"198\.51\.100\.\d+ · last active \d+ \w+ \d{4}"))
+        expect(sessions.first.get_by_role("button", name=re.compile("^Sign out"))).to_have_count(0)
+
+        other.get_by_role(
+            "button", name=re.compile("^Sign out Firefox 128 on Windows 10 at")
+        ).click()
+        expect(sessions).to_have_count(1)
+        expect(section(page, "Where you are signed in")).to_contain_text(
+            "You are signed in nowhere else."
+        )
+        is_signed_out(firefox.new_page())
+        page.goto("/tasks")
+        expect(page.get_by_role("heading", name="Your tasks")).to_be_visible()
+    finally:
+        firefox.close()
+
+
+def test_sign_out_everywhere_else(browser: Browser, system: System, page: Page) -> None:
+    email = new_email()
+    sign_up(page, "Ada", email)
+    others = [signed_in_elsewhere(browser, system, email) for _ in range(2)]
+    try:
+        open_account(page)
+        sessions = section(page, "Where you are signed in")
+        expect(sessions.get_by_test_id("session")).to_have_count(3)
+        sessions.get_by_role("button", name="Sign out everywhere else").click()
+        expect(sessions.get_by_test_id("session")).to_have_count(1)
+        expect(sessions.get_by_test_id("session")).to_contain_text("(this device)")
+        for context in others:
+            is_signed_out(context.new_page())
+        page.goto("/tasks")
+        expect(page.get_by_role("heading", name="Your tasks")).to_be_visible()
+    finally:
+        for context in others:
+            context.close()
+
+
+COMMON = "password123"
+TOO_EASY = "The password is too easy to guess"
+OWN_WORDS = "The password cannot contain your e-mail address or your name."
+
+
+def test_weak_passwords_are_refused_on_sign_up_with_the_reason(page: Page, system: System) -> None:
+    email = new_email()
+    page.goto("/signup")
+    expect(
+        page.get_by_text("not a common password, and not your e-mail address or name")
+    ).to_be_visible()
+    for password, reason in ((COMMON, TOO_EASY), (email, OWN_WORDS)):
+        page.get_by_label("Name").fill("Ada")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Create account").click()
+        expect(page.locator("main").get_by_role("alert")).to_contain_text(reason)
+        expect(page).to_have_url(re.compile(r"/signup$"))
+    # Nothing was made: the address is still free.
+    sign_up(page, "Ada", email)
+
+
+def test_the_server_enforces_the_rule_whatever_the_client(browser: Browser, system: System) -> None:
+    context = new_context(browser, system)
+    try:
+        email = new_email()
+        for body, message in (
+            (
+                {"name": "Ada", "email": email, "password": "qwertyuiop"},
+                "The password is too easy to guess: it is one of the hundred most used passwords.",
+            ),
+            ({"name": "Grace Hopper", "email": email, "password": "grace hopper!"}, OWN_WORDS),
+        ):
+            answer = context.request.post(
+                "/api/auth/sign-up/email", data=body, headers={"Origin": system.url}
+            )
+            assert answer.status == 400, answer.text()
+            assert answer.json()["code"] == "PASSWORD_TOO_WEAK"
+            assert answer.json()["message"].startswith(message)
+    finally:
+        context.close()
+
+
+def test_weak_passwords_are_refused_on_change_and_the_old_one_stays(
+    browser: Browser, system: System, page: Page
+) -> None:
+    email = new_email()
+    sign_up(page, "Ada", email)
+    open_account(page)
+    passwords = section(page, "Password")
+    for password, reason in ((COMMON, TOO_EASY), (email.upper(), OWN_WORDS)):
+        passwords.get_by_label("Current password").fill(PASSWORD)
+        passwords.get_by_label("New password").fill(password)
+        passwords.get_by_role("button", name="Change password").click()
+        expect(passwords.get_by_role("alert")).to_contain_text(reason)
+    later = new_context(browser, system)
+    try:
+        check = later.new_page()
+        sign_in(check, email, PASSWORD)
+        expect(check).to_have_url(re.compile(r"/tasks$"))
+    finally:
+        later.close()
+
+
+def test_weak_passwords_are_refused_on_reset_without_spending_the_link(
+    browser: Browser, system: System, smtp: SmtpServer
+) -> None:
+    email = new_email()
+    context = new_context(browser, system)
+    origin = {"Origin": system.url}
+    try:
+        body = {"name": "Ada", "email": email, "password": PASSWORD}
+        assert context.request.post("/api/auth/sign-up/email", data=body, headers=origin).ok
+        asked = context.request.post(
+            "/api/auth/request-password-reset",
+            data={"email": email, "redirectTo": "/reset-password"},
+            headers=origin,
+        )
+        assert asked.ok, asked.text()
+        message = smtp.mailbox.wait_for(email, subject="Reset your Tasks password")
+        found = re.search(r"/api/auth/reset-password/([^?\s]+)", message.text)
+        assert found, message.text
+        token = found.group(1)
+        for password, reason in ((COMMON, TOO_EASY), (email, OWN_WORDS)):
+            refused = context.request.post(
+                "/api/auth/reset-password",
+                data={"newPassword": password, "token": token},
+                headers=origin,
+            )
+            assert refused.status == 400, refused.text()
+            assert refused.json()["code"] == "PASSWORD_TOO_WEAK"
+            assert refused.json()["message"].startswith(reason)
+        done = context.request.post(
+            "/api/auth/reset-password",
+            data={"newPassword": NEW_PASSWORD, "token": token},
+            headers=origin,
+        )
+        assert done.status == 200, done.text()
+    finally:
+        context.close()
