@@ -239,10 +239,16 @@ def test_sessions_list_names_browser_system_and_address_and_signs_one_out(
         expect(other).to_contain_text(re.compile(r"198\.51\.100\.\d+ · last active \d+ \w+ \d{4}"))
         expect(sessions.first.get_by_role("button", name=re.compile("^Sign out"))).to_have_count(0)
 
+        # Signed out on the server, by id: no request from this page names the other token.
+        token = firefox.request.get("/api/auth/get-session").json()["session"]["token"]
+        sent: list[str] = []
+        page.on("request", lambda request: sent.append(f"{request.url} {request.post_data}"))
         other.get_by_role(
             "button", name=re.compile("^Sign out Firefox 128 on Windows 10 at")
         ).click()
         expect(sessions).to_have_count(1)
+        assert sent
+        assert not [line for line in sent if token in line]
         expect(section(page, "Where you are signed in")).to_contain_text(
             "You are signed in nowhere else."
         )
@@ -251,6 +257,58 @@ def test_sessions_list_names_browser_system_and_address_and_signs_one_out(
         expect(page.get_by_role("heading", name="Your tasks")).to_be_visible()
     finally:
         firefox.close()
+
+
+def test_the_account_page_carries_session_ids_never_session_tokens(
+    browser: Browser, system: System, page: Page
+) -> None:
+    """A session token is the credential (the cookie's value before its signature): the page
+    lists other sessions by id and ends one on the server, so neither its HTML nor its RSC
+    payload (what router.refresh fetches) holds another session's token, nor this one's."""
+    email = new_email()
+    sign_up(page, "Ada", email)
+    elsewhere = signed_in_elsewhere(browser, system, email)
+    try:
+        other = elsewhere.request.get("/api/auth/get-session").json()["session"]
+        this = page.request.get("/api/auth/get-session").json()["session"]
+        assert other["id"] != this["id"]
+        assert len(other["token"]) >= 32
+        for extra in ({}, {"RSC": "1"}):
+            answer = page.request.get("/account", headers=extra)
+            assert answer.status == 200
+            body = answer.text()
+            # The other session is listed (by id), so its absence below means something.
+            assert other["id"] in body, extra
+            assert other["token"] not in body, extra
+            assert this["token"] not in body, extra
+    finally:
+        elsewhere.close()
+
+
+def test_signing_out_a_session_that_has_already_ended_says_so(
+    browser: Browser, system: System, page: Page
+) -> None:
+    email = new_email()
+    sign_up(page, "Ada", email)
+    elsewhere = signed_in_elsewhere(browser, system, email, user_agent=FIREFOX_ON_WINDOWS)
+    try:
+        open_account(page)
+        sessions = section(page, "Where you are signed in")
+        expect(sessions.get_by_test_id("session")).to_have_count(2)
+        # The other device signs itself out while this page still lists it.
+        there = elsewhere.new_page()
+        there.goto("/tasks")
+        there.get_by_role("button", name="Sign out").click()
+        expect(there).to_have_url(re.compile(r"/login"))
+
+        sessions.get_by_role("button", name=re.compile("^Sign out Firefox 128")).click()
+        expect(sessions.get_by_role("alert")).to_have_text("That session has already ended.")
+        expect(sessions.get_by_test_id("session")).to_have_count(1)
+        expect(sessions).to_contain_text("You are signed in nowhere else.")
+        page.goto("/tasks")
+        expect(page.get_by_role("heading", name="Your tasks")).to_be_visible()
+    finally:
+        elsewhere.close()
 
 
 def test_sign_out_everywhere_else(browser: Browser, system: System, page: Page) -> None:

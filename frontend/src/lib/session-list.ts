@@ -1,10 +1,10 @@
 import { userAgentFromString } from "next/server";
 
-/** One session as the account page shows it: no date objects, so it crosses to the browser as is. */
+/** One session as the account page shows it: no date objects, so it crosses to the browser as is.
+ * No token: a session token is the credential itself (what the session cookie carries), so the
+ * browser gets ids only, and app/account/actions.ts finds the token on the server to end one. */
 export type SessionRow = {
   id: string;
-  /** Better Auth names a session to revoke by its token (POST /revoke-session). */
-  token: string;
   /** "Chrome 120 on Linux", or "Unknown browser" when the User-Agent says nothing usable. */
   device: string;
   ipAddress: string | null;
@@ -16,7 +16,6 @@ export type SessionRow = {
 
 type StoredSession = {
   id: string;
-  token: string;
   userAgent?: string | null;
   ipAddress?: string | null;
   updatedAt: Date;
@@ -37,7 +36,6 @@ export function sessionRows(sessions: StoredSession[], currentId: string): Sessi
   return sessions
     .map((session) => ({
       id: session.id,
-      token: session.token,
       device: describeUserAgent(session.userAgent),
       ipAddress: session.ipAddress ?? null,
       lastActive: new Date(session.updatedAt ?? session.createdAt).toISOString(),

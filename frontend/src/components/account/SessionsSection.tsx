@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 
+import { revokeSessionById } from "@/app/account/actions";
 import { Section, failureMessage, secondaryButton } from "@/components/account/Section";
 import { Notice } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
@@ -14,8 +15,9 @@ const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: 
 
 /**
  * Where the account is signed in (Better Auth's sessions: browser and system from the
- * User-Agent, address, last activity), this one marked. Any other can be signed out (POST
- * /revoke-session), or all of them at once (POST /revoke-other-sessions).
+ * User-Agent, address, last activity), this one marked. Any other can be signed out by its id
+ * (the server action revokeSessionById, which finds its token on the server: the browser never
+ * holds another session's token), or all of them at once (POST /revoke-other-sessions).
  */
 export function SessionsSection({ sessions }: { sessions: SessionRow[] }) {
   const router = useRouter();
@@ -29,7 +31,8 @@ export function SessionsSection({ sessions }: { sessions: SessionRow[] }) {
     try {
       const { error: failure } = await action();
       if (failure) setError(failureMessage(failure));
-      else router.refresh();
+      // 404: the session ended meanwhile (signed out there, expired); the list is out of date.
+      if (!failure || failure.status === 404) router.refresh();
     } catch {
       setError("Cannot reach the server. Check your connection.");
     } finally {
@@ -59,7 +62,7 @@ export function SessionsSection({ sessions }: { sessions: SessionRow[] }) {
                 disabled={busy !== null}
                 className={secondaryButton}
                 aria-label={`Sign out ${session.device}${session.ipAddress ? ` at ${session.ipAddress}` : ""}`}
-                onClick={() => void run(session.id, () => authClient.revokeSession({ token: session.token }))}
+                onClick={() => void run(session.id, () => revokeSessionById(session.id))}
               >
                 {busy === session.id ? "Signing out…" : "Sign out"}
               </button>
