@@ -36,6 +36,7 @@ signature does not verify), `invalid_issuer`, `invalid_audience`.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,7 @@ from taskapi.auth.verifier import (
     TokenVerifier,
     UnknownKey,
     is_security_event_type,
+    issued_at,
 )
 
 MEDIA_TYPE = "application/secevent+jwt"  # RFC 8417 §7.2
@@ -108,6 +110,13 @@ async def verify(token: str, verifier: TokenVerifier) -> SecurityEvent:
         )
         raise RefusedEvent("invalid_key", description) from None
     claims = _decode(token, key, str(header.get("alg")), verifier)
+    # Accepted only while a token it concerns may still be live: its `jti` is remembered that
+    # long (taskapi.auth.revocation), so a SET replayed later is refused here instead.
+    issued = issued_at(claims["iat"])
+    if issued is None:
+        raise _invalid(errors.SET_INVALID)
+    if time.time() - issued > verifier.revocations.max_token_age:
+        raise _invalid(errors.SET_TOO_OLD)
     return _event(claims)
 
 
@@ -134,6 +143,8 @@ def _decode(
         raise RefusedEvent("invalid_audience", errors.SET_WRONG_AUDIENCE) from None
     except jwt.MissingRequiredClaimError:
         raise _invalid(errors.SET_MISSING_CLAIM) from None
+    except jwt.ExpiredSignatureError:
+        raise _invalid(errors.SET_TOO_OLD) from None
     except jwt.ImmatureSignatureError:
         raise _invalid(errors.SET_NOT_YET) from None
     except jwt.PyJWTError:

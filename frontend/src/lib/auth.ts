@@ -1,20 +1,75 @@
+import type { GenericEndpointContext } from "@better-auth/core";
 import { betterAuth } from "better-auth";
 import { nextCookies } from "better-auth/next-js";
 import { jwt } from "better-auth/plugins";
+import type { JwtOptions } from "better-auth/plugins/jwt";
 
 import { authDatabase } from "@/lib/auth-database";
 import { checkAuthInputHook } from "@/lib/auth-input";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
 import { secretCheckRateLimits, sessionWithCappedClientFields } from "@/lib/auth-guards";
 import { clientAddressHeaders } from "@/lib/client-address";
-import { betterAuthLogger } from "@/lib/log";
+import { betterAuthLogger, writeLog } from "@/lib/log";
 import { loopbackAliases } from "@/lib/loopback-origins";
 import { resetPasswordMail } from "@/lib/mail-messages";
 import { sendMail } from "@/lib/mail";
+import {
+  ACCOUNT_PURGED,
+  deliverInBackground,
+  purgeOrRefuse,
+  SESSION_REVOKED,
+  signEvent,
+} from "@/lib/security-events";
 
 const baseURL = process.env.BETTER_AUTH_URL ?? "http://localhost:3000";
 // Better Auth writes the origin (no path, no trailing slash) into iss and aud; so do we.
 const origin = new URL(baseURL).origin;
+
+const jwtOptions: JwtOptions = {
+  // EdDSA (Ed25519) keys, the plugin's default, published at /api/auth/jwks.
+  jwt: {
+    issuer: origin,
+    audience: origin,
+    // The task API's JWT_MAX_LIFETIME_SECONDS must be at least this (it is, by default: 900).
+    expirationTime: "15m",
+    // The task API needs `sub` (added by the plugin) and `sid`, the session the token speaks for
+    // (OpenID Front-Channel Logout 1.0 §3), so that signing out ends that session's tokens
+    // (src/lib/security-events.ts). No e-mail or name in the token.
+    definePayload: ({ session }) => ({ sid: session.id }),
+  },
+};
+
+/** What signing a Security Event Token needs of Better Auth: its context (database, secret,
+ * options), as an endpoint would hand it. Hooks run after the module is loaded, so `auth` is set. */
+async function signingContext(): Promise<GenericEndpointContext> {
+  return { context: await auth.$context } as unknown as GenericEndpointContext;
+}
+
+/** Better Auth deleted a session row (sign-out, revoke-session(s), a password changed or reset,
+ * an account deleted, an expired session swept): its tokens must stop working now. Never throws:
+ * the deletion has happened; delivery is retried in the background (src/lib/security-events.ts). */
+async function sessionEnded(session: { id: string; userId: string }): Promise<void> {
+  try {
+    const set = await signEvent(await signingContext(), jwtOptions, SESSION_REVOKED, {
+      format: "complex",
+      user: { format: "opaque", id: session.userId },
+      session: { format: "opaque", id: session.id },
+    }, { event_timestamp: Math.floor(Date.now() / 1000) });
+    deliverInBackground(set, "session-revoked");
+  } catch (error) {
+    writeLog("error", "security-events", "session-revoked: could not sign the event", [error]);
+  }
+}
+
+/** Before Better Auth deletes an account (and before it deletes its sessions): the task API erases
+ * the account's tasks, or the deletion is refused (src/lib/security-events.ts, purgeOrRefuse). */
+async function eraseTasksOrRefuse(user: { id: string }): Promise<void> {
+  const set = await signEvent(await signingContext(), jwtOptions, ACCOUNT_PURGED, {
+    format: "opaque",
+    id: user.id,
+  });
+  await purgeOrRefuse(set);
+}
 
 export const auth = betterAuth({
   appName: "Tasks",
@@ -48,7 +103,18 @@ export const auth = betterAuth({
     customRules: secretCheckRateLimits,
   },
   // What a client's headers put into a session row is capped (User-Agent).
-  databaseHooks: { session: { create: { before: sessionWithCappedClientFields } } },
+  // A session deleted, whatever deleted it, ends its tokens at the task API.
+  databaseHooks: {
+    session: {
+      create: { before: sessionWithCappedClientFields },
+      delete: { after: sessionEnded },
+    },
+  },
+  // Deleting an account (POST /api/auth/delete-user with the password: src/lib/auth-input.ts)
+  // first erases its tasks at the task API; if that fails, nothing is deleted. `beforeDelete`
+  // rather than `databaseHooks.user.delete.before`: Better Auth deletes the sessions before the
+  // user row, so a refusal there would leave the person signed out with the account still there.
+  user: { deleteUser: { enabled: true, beforeDelete: eraseTasksOrRefuse } },
   advanced: {
     // Sending e-mail is not awaited: "send me a link" then takes as long for an address with no
     // account as for one with an account, so its timing does not tell them apart. sendMail logs
@@ -62,16 +128,7 @@ export const auth = betterAuth({
     defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
   },
   plugins: [
-    jwt({
-      // EdDSA (Ed25519) keys, the plugin's default, published at /api/auth/jwks.
-      jwt: {
-        issuer: origin,
-        audience: origin,
-        expirationTime: "15m",
-        // The task API needs only `sub` (added by the plugin): no e-mail or name in the token.
-        definePayload: () => ({}),
-      },
-    }),
+    jwt(jwtOptions),
     nextCookies(), // last: lets server actions set cookies
   ],
 });

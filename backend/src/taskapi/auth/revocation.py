@@ -90,9 +90,11 @@ class Revocations:
 
     def add_session(self, session_id: str, until: datetime) -> None:
         self.sessions[session_id] = until.timestamp()
+        self._fingerprint = None  # the next refresh reloads: memory then matches the table
 
     def add_subject(self, user_id: str, until: datetime) -> None:
         self.subjects[user_id] = until.timestamp()
+        self._fingerprint = None
 
     def __len__(self) -> int:
         return len(self.sessions) + len(self.subjects)

@@ -76,6 +76,17 @@ def _as_time(numeric_date: float) -> float:
         return math.inf
 
 
+def issued_at(value: object) -> float | None:
+    """An `iat` (RFC 7519 §4.1.6, a NumericDate) as seconds since the epoch, or None when it is
+    no number; one beyond a float's range is +-infinity (as old, or as new, as can be)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return -math.inf if value < 0 else math.inf
+
+
 class TokenVerifier:
     def __init__(
         self,
@@ -91,9 +102,10 @@ class TokenVerifier:
         self._jwks = jwks
         self._leeway = leeway_seconds
         self._verified: VerifiedTokenCache[Principal] = VerifiedTokenCache()
-        self.revocations = revocations or Revocations(
-            max_token_lifetime=15 * 60, leeway=leeway_seconds
-        )
+        # `is None`, not `or`: an empty list is falsy (it has a length).
+        if revocations is None:
+            revocations = Revocations(max_token_lifetime=15 * 60, leeway=leeway_seconds)
+        self.revocations = revocations
 
     @property
     def issuer(self) -> str | None:
@@ -147,15 +159,10 @@ class TokenVerifier:
             session_id = None if claims.get("sid") is None else valid_session_id(claims["sid"])
         except NotAUserId as wrong:
             raise InvalidToken(wrong.reason) from None
-        issued_at = claims["iat"]
-        if isinstance(issued_at, bool) or not isinstance(issued_at, int | float):
+        issued = issued_at(claims["iat"])
+        if issued is None:
             raise InvalidToken(errors.INVALID_TOKEN)
-        return Principal(
-            user_id=user_id,
-            claims=claims,
-            session_id=session_id,
-            issued_at=_as_time(issued_at),
-        )
+        return Principal(user_id=user_id, claims=claims, session_id=session_id, issued_at=issued)
 
     async def signing_key(self, header: dict[str, Any]) -> jwt.PyJWK | bytes:
         """The key that checks a token with this JWS header: the HS256 secret, or the JWKS key
