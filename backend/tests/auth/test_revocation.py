@@ -414,7 +414,7 @@ async def test_a_set_is_never_an_access_token(
     """RFC 8417 §4.2: by its typ, and by its `events` claim when typ is left out; even one
     with the claims an access token needs."""
     user = new_id()
-    access_like = {"sub": user, "aud": ISSUER}
+    access_like: dict[str, Any] = {"sub": user, "aud": ISSUER}
     with_typ = set_for(eddsa, SESSION_REVOKED, session_subject(user, new_id()), **access_like)
     without_typ = set_for(
         eddsa,
