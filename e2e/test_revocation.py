@@ -20,9 +20,11 @@ import statistics
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -52,6 +54,13 @@ ERASE_FAILED = (
 )
 
 
+def _run(work: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine to its end on a thread of its own: Playwright's sync API keeps an event
+    loop running on this one."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, work).result()
+
+
 def _postgres_database() -> tuple[str, str] | None:
     """(a fresh database's URL, its name) on TEST_DATABASE_URL's server, or None."""
     admin = os.environ.get("TEST_DATABASE_URL")
@@ -68,7 +77,7 @@ def _postgres_database() -> tuple[str, str] | None:
         finally:
             await connection.close()
 
-    asyncio.run(create())
+    _run(create())
     return admin.rsplit("/", 1)[0] + f"/{name}", name
 
 
@@ -82,7 +91,7 @@ def _drop_postgres(name: str) -> None:
         finally:
             await connection.close()
 
-    asyncio.run(drop())
+    _run(drop())
 
 
 @dataclass
