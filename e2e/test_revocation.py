@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import re
 import secrets
+import sqlite3
 import statistics
 import subprocess
 import time
@@ -490,3 +492,64 @@ def test_deletion_is_refused_while_the_task_api_is_down_and_nothing_is_lost(
     works_everywhere(stack, user_id, token)
     log = stack.log.read_text()
     assert "account deletion refused" in log
+
+
+# --- an event the task API missed -----------------------------------------------------------
+
+
+def outbox_rows(auth_database: Path) -> int:
+    with contextlib.closing(sqlite3.connect(auth_database)) as connection:
+        return int(connection.execute('SELECT count(*) FROM "securityEventOutbox"').fetchone()[0])
+
+
+def test_an_event_the_task_api_missed_is_delivered_after_the_web_app_restarts(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """The web app keeps undelivered events in its database (securityEventOutbox) and delivers
+    them when it starts again: a sign-out while the task API is down still ends the token."""
+    secret = secrets.token_urlsafe(32)
+    frontend_port, backend_port = free_port(), free_port()
+    backend_url = f"http://127.0.0.1:{backend_port}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BETTER_AUTH", "DATABASE"))},
+        "BETTER_AUTH_SECRET": secret,
+        "BETTER_AUTH_URL": f"http://127.0.0.1:{frontend_port}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'tasks.db'}",
+    }
+    subprocess.run([str(TASKAPI), "migrate"], cwd=tmp_path, env=env, check=True)
+    settings = {"TRUSTED_PROXIES": "127.0.0.1"}
+
+    # The task API is down: the sign-out's event waits in the outbox.
+    with web_app(tmp_path, backend_url, secret, settings, frontend_port) as (origin, log, _):
+        context = new_context(browser, _System(origin))  # type: ignore[arg-type]
+        try:
+            page = context.new_page()
+            sign_up(page, "Ada", new_email(), PASSWORD)
+            token, user_id = token_and_user(page)
+            response = page.request.post("/api/auth/sign-out", headers={"Origin": origin})
+            assert response.status == 200
+            deadline = time.monotonic() + 10
+            while "retrying" not in log.read_text():
+                assert time.monotonic() < deadline, log.read_text()[-2000:]
+                time.sleep(0.1)
+        finally:
+            context.close()
+    assert outbox_rows(tmp_path / "auth.db") == 1
+
+    backend_log = tmp_path / "backend.log"
+    backend = _start(
+        [str(TASKAPI), "serve", "--port", str(backend_port)], tmp_path, env, backend_log
+    )
+    try:
+        wait_until_up(f"{backend_url}/health", backend, backend_log)
+        with web_app(tmp_path, backend_url, secret, settings, frontend_port):
+            started = time.monotonic()
+            while list_status(backend_url, user_id, token).status_code != 401:
+                assert time.monotonic() - started < WITHIN_SECONDS + 5
+                time.sleep(0.1)
+            deadline = time.monotonic() + 5
+            while outbox_rows(tmp_path / "auth.db") != 0:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+    finally:
+        stop(backend)

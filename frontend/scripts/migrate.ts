@@ -1,5 +1,6 @@
 /**
- * Creates or updates Better Auth's tables (user, session, account, verification, jwks).
+ * Creates or updates Better Auth's tables (user, session, account, verification, jwks, and the
+ * undelivered security events: securityEventOutbox, src/lib/security-events.ts).
  * `npx auth migrate` needs Node 22; this does the same through the library on Node 20.
  */
 import nextEnv from "@next/env";

@@ -192,7 +192,7 @@ function requireFields(path: string, body: unknown): void {
 /** Better Auth's `hooks.before`: runs ahead of every endpoint, with the body already parsed; a
  * cleaned body replaces the one sent (a before hook's `{context}` is merged into the endpoint's). */
 export const checkAuthInputHook = createAuthMiddleware(async (ctx) => {
-  requireFields(ctx.path, ctx.body);
   const body = checkAuthInput(ctx.body, ctx.query);
+  requireFields(ctx.path, body ?? ctx.body);
   return body === undefined ? undefined : { context: { body } };
 });

@@ -15,9 +15,10 @@ import { resetPasswordMail } from "@/lib/mail-messages";
 import { sendMail } from "@/lib/mail";
 import {
   ACCOUNT_PURGED,
-  deliverInBackground,
+  enqueue,
   purgeOrRefuse,
   SESSION_REVOKED,
+  securityEventOutbox,
   signEvent,
 } from "@/lib/security-events";
 
@@ -50,12 +51,13 @@ async function signingContext(): Promise<GenericEndpointContext> {
  * the deletion has happened; delivery is retried in the background (src/lib/security-events.ts). */
 async function sessionEnded(session: { id: string; userId: string }): Promise<void> {
   try {
-    const set = await signEvent(await signingContext(), jwtOptions, SESSION_REVOKED, {
+    const signing = await signingContext();
+    const set = await signEvent(signing, jwtOptions, SESSION_REVOKED, {
       format: "complex",
       user: { format: "opaque", id: session.userId },
       session: { format: "opaque", id: session.id },
     }, { event_timestamp: Math.floor(Date.now() / 1000) });
-    deliverInBackground(set, "session-revoked");
+    await enqueue(signing.context, set, "session-revoked");
   } catch (error) {
     writeLog("error", "security-events", "session-revoked: could not sign the event", [error]);
   }
@@ -129,6 +131,7 @@ export const auth = betterAuth({
   },
   plugins: [
     jwt(jwtOptions),
+    securityEventOutbox(), // the table of SETs not yet delivered (src/lib/security-events.ts)
     nextCookies(), // last: lets server actions set cookies
   ],
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 
-import type { GenericEndpointContext } from "@better-auth/core";
+import type { AuthContext, GenericEndpointContext } from "@better-auth/core";
+import type { BetterAuthPlugin } from "better-auth";
 import { APIError } from "better-auth/api";
 import { signJWT, type JwtOptions } from "better-auth/plugins/jwt";
 
@@ -14,8 +15,9 @@ import { writeLog } from "@/lib/log";
  * - A session row deleted (sign-out, "sign out everywhere else", a password changed or reset, an
  *   account deleted, an expired session swept): CAEP `session-revoked` for that session, pushed in
  *   the background and retried until it is accepted or every token it concerns has expired
- *   (`RETRY_FOR_MS`). Pending events are kept in this process's memory: a restart of the web app
- *   while the task API is unreachable loses them (docs/design.md, "Limits").
+ *   (`RETRY_FOR_MS`). Each is written to the auth database first (`securityEventOutbox`, the
+ *   table of the `securityEventOutbox()` plugin, made by scripts/migrate.ts) and deleted once
+ *   delivered, refused or moot; a web app that restarts delivers what was left there.
  * - An account deleted: RISC `account-purged`, pushed before Better Auth deletes anything; if the
  *   task API does not accept it, the deletion is refused (APIError 503) and nothing is lost.
  *
@@ -73,8 +75,9 @@ export async function signEvent(
 
 type Outcome = "accepted" | "refused" | "unreachable";
 
-/** One push (RFC 8935 §2): 202 is accepted; a 400 (the SET refused, §2.3) will not be accepted
- * by trying again; anything else (the task API down, 5xx) may be. */
+/** One push (RFC 8935 §2): 202 is accepted (§2.2); a 4xx (the SET refused, §2.3) and any other
+ * answer of a server that is no RFC 8935 recipient will not change by trying again; no answer, a
+ * 5xx, 408 or 429 may. */
 async function push(set: string, timeoutMs: number): Promise<{ outcome: Outcome; why: string }> {
   try {
     const response = await fetch(eventsURL(), {
@@ -86,10 +89,8 @@ async function push(set: string, timeoutMs: number): Promise<{ outcome: Outcome;
     const text = await response.text();
     if (response.status === 202) return { outcome: "accepted", why: "" };
     const why = `${response.status} ${text.slice(0, 300)}`;
-    if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
-      return { outcome: "refused", why };
-    }
-    return { outcome: "unreachable", why };
+    const transient = response.status >= 500 || response.status === 408 || response.status === 429;
+    return { outcome: transient ? "unreachable" : "refused", why };
   } catch (error) {
     return { outcome: "unreachable", why: error instanceof Error ? error.message : String(error) };
   }
@@ -97,17 +98,91 @@ async function push(set: string, timeoutMs: number): Promise<{ outcome: Outcome;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Events still being delivered by this process (for the log at shutdown and for tests). */
+/** The outbox table: one row per SET not yet delivered. */
+const OUTBOX = "securityEventOutbox";
+
+type OutboxRow = { id: string; token: string; giveUpAt: Date };
+
+/**
+ * A Better Auth plugin that only declares the outbox table (so `getMigrations`, run by
+ * scripts/migrate.ts, makes it in the auth database) and, when Better Auth starts in a serving
+ * process, delivers what a previous process left there.
+ */
+export function securityEventOutbox() {
+  return {
+    id: "security-event-outbox",
+    schema: {
+      [OUTBOX]: {
+        fields: {
+          token: { type: "string", required: true },
+          giveUpAt: { type: "date", required: true },
+        },
+      },
+    },
+    init(context: AuthContext) {
+      // Not while `next build` imports the module, and a moment after start, so the database
+      // (and, under scripts/migrate.ts, the table itself) is there.
+      if (process.env.NEXT_PHASE === "phase-production-build") return;
+      setTimeout(() => void resumeOutbox(context), 1_000).unref();
+    },
+  } satisfies BetterAuthPlugin;
+}
+
+async function resumeOutbox(context: AuthContext): Promise<void> {
+  try {
+    const rows = await context.adapter.findMany<OutboxRow>({ model: OUTBOX });
+    for (const row of rows) {
+      const giveUpAt = new Date(row.giveUpAt).getTime();
+      if (giveUpAt > Date.now()) deliverInBackground(context, row.token, "session-revoked (resumed)", row.id, giveUpAt);
+      else await forget(context, row.id);
+    }
+    if (rows.length > 0) writeLog("info", "security-events", `resumed ${rows.length} undelivered event(s)`);
+  } catch (error) {
+    writeLog("warn", "security-events", "could not read the undelivered events", [error]);
+  }
+}
+
+async function forget(context: AuthContext, id: string): Promise<void> {
+  try {
+    await context.adapter.delete({ model: OUTBOX, where: [{ field: "id", value: id }] });
+  } catch (error) {
+    writeLog("warn", "security-events", "could not delete a delivered event from the outbox", [error]);
+  }
+}
+
+/** Writes a SET to the outbox, then delivers it in the background (deliverInBackground). If the
+ * outbox cannot be written, the event is still delivered from memory (and the failure logged). */
+export async function enqueue(context: AuthContext, set: string, what: string): Promise<void> {
+  const giveUpAt = Date.now() + RETRY_FOR_MS;
+  let id: string | undefined;
+  try {
+    const row = await context.adapter.create<{ token: string; giveUpAt: Date }, OutboxRow>({
+      model: OUTBOX,
+      data: { token: set, giveUpAt: new Date(giveUpAt) },
+    });
+    id = row.id;
+  } catch (error) {
+    writeLog("warn", "security-events", `${what}: could not write the event to the outbox; delivering from memory`, [error]);
+  }
+  deliverInBackground(context, set, what, id, giveUpAt);
+}
+
+/** Events still being delivered by this process. */
 export const pendingEvents = new Set<string>();
 
 /**
  * Delivers a SET in the background: retried with exponential backoff (0.5 s doubling up to 30 s)
- * until accepted, refused, or RETRY_FOR_MS after it was signed. Failures are logged; nothing is
- * thrown, so a sign-out never waits for the task API.
+ * until accepted, refused, or `giveUpAt`; then its outbox row (`id`) is deleted. Failures are
+ * logged; nothing is thrown, so a sign-out never waits for the task API.
  */
-export function deliverInBackground(set: string, what: string): void {
+function deliverInBackground(
+  context: AuthContext,
+  set: string,
+  what: string,
+  id: string | undefined,
+  giveUpAt: number,
+): void {
   pendingEvents.add(set);
-  const giveUpAt = Date.now() + RETRY_FOR_MS;
   void (async () => {
     let wait = FIRST_RETRY_MS;
     for (let attempt = 1; ; attempt++) {
@@ -129,6 +204,7 @@ export function deliverInBackground(set: string, what: string): void {
       wait = Math.min(wait * 2, LONGEST_WAIT_MS);
     }
     pendingEvents.delete(set);
+    if (id !== undefined) await forget(context, id);
   })();
 }
 

@@ -9,6 +9,8 @@ reached (the web app tries again).
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 
@@ -16,8 +18,10 @@ from taskapi import errors, security_events
 from taskapi.api.deps import DatabaseDep, read_capped_body
 from taskapi.api.media import MEDIA_TYPE
 from taskapi.auth.verifier import TokenVerifier, VerificationUnavailable
+from taskapi.observability import user_hash
 
 router = APIRouter(tags=["security events"])
+log = logging.getLogger(__name__)
 
 
 def _refused(status_code: int, err: str, description: str) -> JSONResponse:
@@ -61,6 +65,8 @@ async def receive(request: Request, database: DatabaseDep) -> Response:
     try:
         event = await security_events.verify(token, verifier)
     except security_events.RefusedEvent as refused:
+        # What was wrong, never the SET itself (nor who it names: it may be forged).
+        log.warning("security event refused", extra={"reason": refused.description})
         return _refused(status.HTTP_400_BAD_REQUEST, refused.err, refused.description)
     except VerificationUnavailable:
         return JSONResponse(
@@ -68,5 +74,11 @@ async def receive(request: Request, database: DatabaseDep) -> Response:
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
-    await security_events.apply(event, database, verifier.revocations)
+    applied = await security_events.apply(event, database, verifier.revocations)
+    log.info(
+        "security event %s: %s",
+        "applied" if applied else "already applied",
+        event.event_type.rsplit("/", 1)[-1],
+        extra={"user_hash": user_hash(event.user_id)},
+    )
     return Response(status_code=status.HTTP_202_ACCEPTED)
