@@ -473,6 +473,15 @@ def main() -> int:
         rows, extra = bench_database(kind, args.seconds, args.connections)
         all_rows += rows
         results[f"{kind}_extra"] = extra
+        # The check's own cost against the server's CPU time for one "get one task" (one core:
+        # 1/throughput), the cheapest authenticated request.
+        check = results["revocation_check"]
+        assert isinstance(check, dict)
+        added = (
+            check[f"verify_ns_{REVOCATIONS_HELD}_revocations"] - check["verify_ns_without_check"]
+        )
+        get_rps = next(row.requests_per_s for row in rows if row.scenario == "get one task")
+        extra["revocation_check_share_of_a_get"] = round(max(added, 0) / (1e9 / get_rps), 5)
 
     print(f"\n{results['machine']}; wrk -t1 -c{args.connections} -d{args.seconds}s\n")
     print("| database | scenario | requests/s | p50 ms | p99 ms | ratio to bare | errors |")
