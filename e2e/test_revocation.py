@@ -526,7 +526,7 @@ def test_an_event_the_task_api_missed_is_delivered_after_the_web_app_restarts(
             page = context.new_page()
             sign_up(page, "Ada", new_email(), PASSWORD)
             token, user_id = token_and_user(page)
-            response = page.request.post("/api/auth/sign-out", headers={"Origin": origin})
+            response = page.request.post("/api/auth/sign-out", data={}, headers={"Origin": origin})
             assert response.status == 200
             deadline = time.monotonic() + 10
             while "retrying" not in log.read_text():
