@@ -83,6 +83,10 @@ SET_TOO_LARGE = "The Security Event Token is too large"
 SET_WRONG_TYPE = "The JWT's typ header must be secevent+jwt (RFC 8417 §2.3)"
 SET_ALGORITHM = "The Security Event Token is signed with an algorithm this server does not accept"
 SET_UNKNOWN_KEY = "The Security Event Token is signed with a key this server does not know"
+SET_NO_JWKS = (
+    "This server checks HS256 tokens only (BETTER_AUTH_URL is not set), so it cannot verify "
+    "a Security Event Token signed with the web app's key: set BETTER_AUTH_URL"
+)
 SET_BAD_SIGNATURE = "The Security Event Token's signature does not verify"
 SET_WRONG_ISSUER = "The Security Event Token is not from the issuer this server trusts"
 SET_WRONG_AUDIENCE = "The Security Event Token is not addressed to the task API"

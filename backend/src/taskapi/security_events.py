@@ -105,9 +105,10 @@ async def verify(token: str, verifier: TokenVerifier) -> SecurityEvent:
     try:
         key = await verifier.signing_key(header)
     except UnknownKey as unknown:
-        description = (
-            errors.SET_UNKNOWN_KEY if unknown.reason == errors.UNKNOWN_KEY else errors.SET_ALGORITHM
-        )
+        description = {
+            errors.UNKNOWN_KEY: errors.SET_UNKNOWN_KEY,
+            errors.JWKS_NOT_CONFIGURED: errors.SET_NO_JWKS,
+        }.get(unknown.reason, errors.SET_ALGORITHM)
         raise RefusedEvent("invalid_key", description) from None
     claims = _decode(token, key, str(header.get("alg")), verifier)
     # Accepted only while a token it concerns may still be live: its `jti` is remembered that

@@ -22,6 +22,7 @@ from taskapi.auth import revocation
 from taskapi.config import Settings
 from taskapi.main import create_app
 from taskapi.security_events import ACCOUNT_PURGED, AUDIENCE, MEDIA_TYPE, SESSION_REVOKED
+from tests.conftest import make_settings
 from tests.keys import ISSUER, SECRET, JWKSServer, SigningKey, new_private_key
 
 pytestmark = pytest.mark.anyio
@@ -517,3 +518,23 @@ async def test_another_app_on_the_database_refuses_within_two_seconds(
         assert time.monotonic() - started < 2 * revocation.POLL_SECONDS + 0.5
         await asyncio.sleep(0.05)
     assert_ended(await list_tasks(second_app, user, token), errors.SESSION_ENDED)
+
+
+async def test_an_hs256_only_server_says_why_it_cannot_check_the_web_apps_events(
+    database_url: str, eddsa: SigningKey
+) -> None:
+    """The web app signs with its JWT plugin's key (EdDSA); a task API without BETTER_AUTH_URL
+    has no JWKS to check it with, and says so (the web app logs the refusal)."""
+    settings = make_settings(database_url, None, better_auth_url=None)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            event = set_for(eddsa, SESSION_REVOKED, session_subject(new_id(), new_id()))
+            response = await post_event(http, event)
+    assert response.status_code == 400
+    assert response.json() == {
+        "err": "invalid_key",
+        "description": errors.SET_NO_JWKS,
+        "detail": errors.SET_NO_JWKS,
+    }

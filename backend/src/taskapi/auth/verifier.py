@@ -63,8 +63,8 @@ class Principal:
     claims: dict[str, Any]
     # The token's `sid` (OIDC Front-Channel Logout 1.0 §3: the session it was issued for), or
     # None for a token without one (only an account's erasure then ends it).
-    session_id: str | None = None
-    issued_at: float = 0.0  # `iat`, seconds since the epoch
+    session_id: str | None
+    issued_at: float  # `iat`, seconds since the epoch
 
 
 def _as_time(numeric_date: float) -> float:
