@@ -210,12 +210,15 @@ async def test_a_write_slipped_in_before_a_process_learned_is_erased_again(
 ) -> None:
     """Another process may accept a write in the second before it reads the erasure: the
     erasure is done again SETTLE_SECONDS later (taskapi.security_events)."""
-    monkeypatch.setattr(security_events, "SETTLE_SECONDS", 0.3)
+    monkeypatch.setattr(security_events, "SETTLE_SECONDS", 2.0)
     user = new_id()
     delivered = asyncio.create_task(
         post_event(client, set_for(eddsa, ACCOUNT_PURGED, account_subject(user)))
     )
-    await asyncio.sleep(0.1)
+    # Once the erasure has committed (its tombstone is there) and before the second one:
+    while await count_rows(app, "revocations", user) == 0:
+        assert not delivered.done(), (await delivered).text
+        await asyncio.sleep(0.02)
     # As a process that has not yet polled would: straight to the database.
     async with app.state.database.connect() as connection:
         await connection.execute(
@@ -224,6 +227,7 @@ async def test_a_write_slipped_in_before_a_process_learned_is_erased_again(
                 " priority, tags) VALUES (:user, 'late', false, :now, :now, 1, 1, '[]')"
             ).bindparams(user=user, now=datetime.now(UTC))
         )
+    assert not delivered.done()  # the second erasure is still to come
     assert await count_rows(app, "tasks", user) == 1
     assert (await delivered).status_code == 202
     assert await count_rows(app, "tasks", user) == 0
