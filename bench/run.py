@@ -5,7 +5,9 @@ made there and dropped after), it starts `taskapi serve` on a fresh database, se
 at 32 connections for: a list of 50 tasks, one task, create, toggle and the 401 path; then the
 first page for a user with 100,000 tasks against a user with 100; the CPU cost of refusing a forged
 1 MB Authorization header; the server's memory after the runs; and, on PostgreSQL, one worker
-against two. A bare ASGI app serving the list's exact bytes runs under the same server settings.
+against two. The revocation check's cost: list and get again with 10,000 revocations held (ratio
+to the runs with none), and in process the ns a cached token's verification takes with none,
+10,000, and without the check. A bare ASGI app serving the list's exact bytes runs under the same server settings.
 It prints a table and writes it as JSON under bench/results/ (git-ignored).
 """
 
@@ -36,9 +38,10 @@ import httpx
 import jwt
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
+from taskapi.auth.verifier import TokenVerifier
 from taskapi.database_url import parse_database_url
 from taskapi.db import create_engine
-from taskapi.models import Task, TaskTag
+from taskapi.models import Revocation, Task, TaskTag
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -68,8 +71,64 @@ class Row:
 
 
 def token(sub: str) -> str:
+    """An HS256 token with a `sid`, as Better Auth's carry one: the revocation check then looks
+    up both the session and the user (taskapi.auth.revocation)."""
     now = int(time.time())
-    return jwt.encode({"sub": sub, "iat": now, "exp": now + 3600}, SECRET, algorithm="HS256")
+    claims = {"sub": sub, "sid": f"{sub}-session", "iat": now, "exp": now + 3600}
+    return jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+REVOCATIONS_HELD = 10_000  # half sessions ended, half accounts erased
+
+
+async def fill_revocations(database_url: str, count: int = REVOCATIONS_HELD) -> None:
+    """`count` live revocations of other people, straight into the table the processes poll."""
+    engine = create_engine(parse_database_url(database_url))
+    until = datetime.now(UTC) + timedelta(hours=1)
+    rows = [
+        {
+            "session_id": uuid.uuid4().hex if n % 2 else None,
+            "user_id": uuid.uuid4().hex,
+            "until": until,
+        }
+        for n in range(count)
+    ]
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(insert(Revocation.__table__), rows)  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+def revocation_check_ns(calls: int = 200_000) -> dict[str, float]:
+    """What the check adds to a request, in process: ns per `TokenVerifier.verify` of a token
+    already in the verified-token cache (the hot path), with no revocations held, with
+    REVOCATIONS_HELD, and with the check taken out (the code before revocation)."""
+    verifier = TokenVerifier(secret=SECRET, issuer=None, jwks=None, leeway_seconds=30)
+    bearer = token("bench")
+
+    async def per_call() -> float:
+        await verifier.verify(bearer)  # into the cache
+        started = time.perf_counter_ns()
+        for _ in range(calls):
+            await verifier.verify(bearer)
+        return (time.perf_counter_ns() - started) / calls
+
+    empty = asyncio.run(per_call())
+    until = datetime.now(UTC) + timedelta(hours=1)
+    for n in range(REVOCATIONS_HELD):
+        if n % 2:
+            verifier.revocations.add_session(uuid.uuid4().hex, until)
+        else:
+            verifier.revocations.add_subject(uuid.uuid4().hex, until)
+    held = asyncio.run(per_call())
+    verifier.revocations.refusal = lambda *_args: None  # type: ignore[method-assign]
+    without = asyncio.run(per_call())
+    return {
+        "verify_ns_without_check": round(without),
+        "verify_ns_no_revocations": round(empty),
+        f"verify_ns_{REVOCATIONS_HELD}_revocations": round(held),
+    }
 
 
 def free_port() -> int:
@@ -329,6 +388,21 @@ def bench_database(kind: str, seconds: int, connections: int) -> tuple[list[Row]
             )
             run("401 (bad signature)", list_url, token("bench")[:-4] + "AAAA")
 
+            # The revocation check with REVOCATIONS_HELD entries in every process's memory
+            # (loaded by its poll within a second or two) against the runs above, with none.
+            asyncio.run(fill_revocations(url))
+            time.sleep(3)
+            held = f"{REVOCATIONS_HELD:,} revocations held"
+            run(f"list 50 tasks, {held}", list_url, token("bench"))
+            run(
+                f"get one task, {held}", f"{base}/api/bench/tasks/{ids['bench'][0]}", token("bench")
+            )
+            by_name = {row.scenario: row.requests_per_s for row in rows if row.database == kind}
+            for scenario in ("list 50 tasks", "get one task"):
+                extra[f"{scenario.split()[0]}_rps_ratio_revocations_held_to_none"] = round(
+                    by_name[f"{scenario}, {held}"] / by_name[scenario], 3
+                )
+
             small = wrk(
                 f"{base}/api/small/tasks?limit=50",
                 auth=token("small"),
@@ -394,10 +468,20 @@ def main() -> int:
         "seconds": args.seconds,
     }
     all_rows: list[Row] = []
+    results["revocation_check"] = revocation_check_ns()
     for kind in kinds:
         rows, extra = bench_database(kind, args.seconds, args.connections)
         all_rows += rows
         results[f"{kind}_extra"] = extra
+        # The check's own cost against the server's CPU time for one "get one task" (one core:
+        # 1/throughput), the cheapest authenticated request.
+        check = results["revocation_check"]
+        assert isinstance(check, dict)
+        added = (
+            check[f"verify_ns_{REVOCATIONS_HELD}_revocations"] - check["verify_ns_without_check"]
+        )
+        get_rps = next(row.requests_per_s for row in rows if row.scenario == "get one task")
+        extra["revocation_check_share_of_a_get"] = round(max(added, 0) / (1e9 / get_rps), 5)
 
     print(f"\n{results['machine']}; wrk -t1 -c{args.connections} -d{args.seconds}s\n")
     print("| database | scenario | requests/s | p50 ms | p99 ms | ratio to bare | errors |")
@@ -407,6 +491,10 @@ def main() -> int:
         print(
             f"| {row.database} | {row.scenario} | {row.requests_per_s:,.0f} | {row.p50_ms:.2f} | {row.p99_ms:.2f} | {ratio} | {row.errors} |"
         )
+    print(
+        "\nrevocation check: "
+        + ", ".join(f"{k} = {v}" for k, v in results["revocation_check"].items())
+    )  # type: ignore[attr-defined]
     for kind in kinds:
         print(f"\n{kind}: " + ", ".join(f"{k} = {v}" for k, v in results[f"{kind}_extra"].items()))  # type: ignore[union-attr]
 

@@ -133,13 +133,23 @@ def settings(database_url: str, jwks: JWKSServer) -> Settings:
     return make_settings(database_url, jwks.url)
 
 
+# Every table a test may write to: each test starts from empty ones (and a fresh app's memory).
+CLEARED_AFTER_EACH_TEST = (
+    "tasks",
+    "task_counts",
+    "idempotency_keys",
+    "revocations",
+    "received_security_events",
+)
+
+
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
         async with application.state.database.connect() as connection:
-            for table in ("tasks", "task_counts", "idempotency_keys"):
+            for table in CLEARED_AFTER_EACH_TEST:
                 await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608
 
 

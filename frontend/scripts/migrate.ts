@@ -2,7 +2,8 @@
  * Creates or updates Better Auth's tables (user, session, account, verification, jwks, and the
  * two-factor plugin's twoFactor table and user.twoFactorEnabled column), on SQLite or PostgreSQL:
  * missing tables are created and missing columns added, so a database made before a plugin was
- * added is brought up to date in place (Better Auth's getMigrations; it never drops anything).
+ * added is brought up to date in place (Better Auth's getMigrations; it never drops anything); and the table of undelivered security
+ * events (securityEventOutbox, src/lib/security-events.ts).
  * `npx auth migrate` needs Node 22; this does the same through the library on Node 20.
  */
 import nextEnv from "@next/env";

@@ -13,6 +13,7 @@ from taskapi.database_url import DatabaseURL, Pooler, parse_database_url
 
 MIN_SECRET_LENGTH = 32
 MAX_LEEWAY_SECONDS = 60
+MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60
 DEFAULT_TASK_QUOTA = 10_000
 
 
@@ -30,6 +31,10 @@ class Settings(BaseSettings):
     better_auth_jwks_url: str | None = None
     database_url: str = "sqlite:///taskapi.db"
     jwt_leeway_seconds: Annotated[int, Field(ge=0, le=MAX_LEEWAY_SECONDS)] = 30
+    # The longest an access token may live (JWT_MAX_LIFETIME_SECONDS): Better Auth's JWT
+    # `expirationTime` (15m, frontend/src/lib/auth.ts). A token issued longer ago (`iat`) is
+    # refused, and a revocation is kept this long (taskapi.auth.revocation).
+    jwt_max_lifetime_seconds: Annotated[int, Field(ge=60, le=MAX_TOKEN_LIFETIME_SECONDS)] = 15 * 60
     # The most tasks one person may keep (TASK_QUOTA): far more than a person's list needs, and
     # a bound on what any one person's search, sort or count can cost.
     task_quota: Annotated[int, Field(ge=1)] = DEFAULT_TASK_QUOTA

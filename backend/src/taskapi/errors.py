@@ -65,3 +65,37 @@ STATEMENT_TIMEOUT = (
 TOO_MANY_LONG_READS = (
     "You have too many searches running at once; wait for them to finish, then try again"
 )
+
+# --- 401: a token outlived by a security event (taskapi.auth.revocation) ----------------------
+SESSION_ENDED = (
+    "Invalid token: the session it was issued for has ended (signed out, or the password "
+    "changed); sign in again"
+)
+ACCOUNT_DELETED = "Invalid token: the account it was issued for has been deleted"
+TOKEN_TOO_OLD = "Invalid token: issued too long ago for a token of this lifetime; get a new one"
+INVALID_SESSION_ID = "Invalid token: sid must be a session id (letters, digits, '-' and '_')"
+SECURITY_EVENT_AS_TOKEN = "Invalid token: a security event token is not an access token"
+
+# --- RFC 8935 push delivery of Security Event Tokens (POST /events) -------------------------
+SET_MEDIA_TYPE = "Send the Security Event Token as Content-Type: application/secevent+jwt"
+SET_MALFORMED = "The body is not a signed JWT"
+SET_TOO_LARGE = "The Security Event Token is too large"
+SET_WRONG_TYPE = "The JWT's typ header must be secevent+jwt (RFC 8417 §2.3)"
+SET_ALGORITHM = "The Security Event Token is signed with an algorithm this server does not accept"
+SET_UNKNOWN_KEY = "The Security Event Token is signed with a key this server does not know"
+SET_NO_JWKS = (
+    "This server checks HS256 tokens only (BETTER_AUTH_URL is not set), so it cannot verify "
+    "a Security Event Token signed with the web app's key: set BETTER_AUTH_URL"
+)
+SET_BAD_SIGNATURE = "The Security Event Token's signature does not verify"
+SET_WRONG_ISSUER = "The Security Event Token is not from the issuer this server trusts"
+SET_WRONG_AUDIENCE = "The Security Event Token is not addressed to the task API"
+SET_MISSING_CLAIM = "The Security Event Token lacks a required claim (iss, aud, iat, jti, events)"
+SET_TOO_OLD = "The Security Event Token is too old: every token it concerns has expired"
+SET_NOT_YET = "The Security Event Token is issued in the future"
+SET_ONE_EVENT = "The events claim must hold exactly one event"
+SET_UNKNOWN_EVENT = "The event type is not one this server acts on"
+SET_BAD_SUBJECT = (
+    "The event's subject (sub_id) does not name a user (and, for a session, a session)"
+)
+SET_INVALID = "The Security Event Token is not valid"

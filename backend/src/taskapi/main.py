@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,9 +18,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from taskapi import __version__, errors
 from taskapi.api.methods import method_not_allowed
 from taskapi.api.openapi import declare_body_schemas, operation_id
-from taskapi.api.routes import export, health, tags, tasks
+from taskapi.api.routes import events, export, health, tags, tasks
 from taskapi.api.validation import validation_failed
 from taskapi.auth.jwks import JWKSCache
+from taskapi.auth.revocation import Revocations
 from taskapi.auth.verifier import TokenVerifier
 from taskapi.config import Settings, get_settings
 from taskapi.db import open_database
@@ -27,16 +31,32 @@ from taskapi.tasks import VersionMismatch
 
 JWKS_TIMEOUT = httpx.Timeout(3.0)
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = open_database(settings.database)
     jwks_client = httpx.AsyncClient(timeout=JWKS_TIMEOUT, follow_redirects=False)
     jwks_url = settings.jwks_url
+    revocations = Revocations(
+        max_token_lifetime=settings.jwt_max_lifetime_seconds,
+        leeway=settings.jwt_leeway_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The sessions and accounts already ended, before the first request; then every second
+        # what other processes recorded (taskapi.auth.revocation).
+        try:
+            await revocations.refresh(database)
+        except Exception as error:  # the poll below tries again and logs
+            log.warning("revocation list: cannot read the database at start: %s", error)
+        polling = asyncio.create_task(revocations.poll(database))
         yield
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
         await jwks_client.aclose()
         await database.dispose()
 
@@ -58,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         issuer=settings.better_auth_url,
         jwks=JWKSCache(jwks_url, jwks_client) if jwks_url else None,
         leeway_seconds=settings.jwt_leeway_seconds,
+        revocations=revocations,
     )
     app.add_middleware(HeadAsGet)  # inside RequestContext, which logs the request as HEAD
     app.add_middleware(RequestContext)  # outermost: it sees (and stamps) every answer
@@ -70,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(tags.router)
     app.include_router(export.router)
+    app.include_router(events.router)
     declare_body_schemas(app)
     return app
 

@@ -364,3 +364,29 @@ class TagCount(BaseModel):
 
 class Cleared(BaseModel):
     deleted: int
+
+
+class Revocation(SQLModel, table=True):
+    """A security event the task API has applied (taskapi.revocation): a session ended
+    (`session_id` set: CAEP session-revoked) or a person's account erased (`session_id` NULL:
+    RISC account-purged). Kept only `until` every token it could concern has expired, then
+    deleted. `id` grows with each row: what the processes' polling compares."""
+
+    __tablename__ = "revocations"
+    __table_args__ = (sa.Index("ix_revocations_until", "until"),)
+
+    id: int | None = Field(default=None, sa_type=TaskId, primary_key=True)
+    session_id: str | None = Field(default=None, sa_type=sa.String(255), nullable=True)
+    user_id: str = Field(sa_type=sa.String, nullable=False)
+    until: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class ReceivedSecurityEvent(SQLModel, table=True):
+    """The `jti` of each Security Event Token applied (RFC 8417 §2.2), so that one delivered
+    again is acknowledged without being applied twice; kept as long as such a SET is accepted."""
+
+    __tablename__ = "received_security_events"
+    __table_args__ = (sa.Index("ix_received_security_events_until", "until"),)
+
+    jti: str = Field(sa_type=sa.String(255), primary_key=True)
+    until: datetime = Field(sa_type=UTCDateTime, nullable=False)

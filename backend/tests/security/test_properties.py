@@ -24,7 +24,6 @@ characters = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 TRICKY = "\u200b\ufeff\u3164\u00ad\ufe0f\u0301\u0307\u0130\u01c5\u0958\ufb2c\u212b\u00df \t\x85"
 tricky = st.one_of(characters, st.sampled_from(TRICKY))
 INVISIBLE = text.INVISIBLE
-HEADERS = {"Authorization": f"Bearer {hs256('prop', exp=2**31 - 1)}"}
 FAST = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -33,7 +32,10 @@ pytestmark = pytest.mark.usefixtures("live_api")
 
 @pytest.fixture(scope="module")
 def http(live_api: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_api, headers=HEADERS) as client:
+    # Made when the module's tests start, not when it is imported: a token older than the
+    # longest lifetime is refused (taskapi.auth.revocation), and a whole suite takes longer.
+    headers = {"Authorization": f"Bearer {hs256('prop', exp=2**31 - 1)}"}
+    with httpx.Client(base_url=live_api, headers=headers) as client:
         yield client
 
 

@@ -1,7 +1,9 @@
+import type { GenericEndpointContext } from "better-auth";
 import { betterAuth } from "better-auth";
 import { nextCookies } from "better-auth/next-js";
 import { jwt } from "better-auth/plugins";
 import { twoFactor } from "better-auth/plugins/two-factor";
+import type { JwtOptions } from "better-auth/plugins/jwt";
 
 import { authDatabase } from "@/lib/auth-database";
 import { checkAuthInputHook } from "@/lib/auth-input";
@@ -10,6 +12,7 @@ import { confirmedByChangeLink, secretCheckRateLimits, sessionWithCappedClientFi
 import { clientAddressHeaders } from "@/lib/client-address";
 import { deleteAccountGuard } from "@/lib/delete-account-guard";
 import { betterAuthLogger } from "@/lib/log";
+import { writeLog } from "@/lib/log";
 import { loopbackAliases } from "@/lib/loopback-origins";
 import { requireEmailVerification } from "@/lib/auth-settings";
 import {
@@ -19,6 +22,14 @@ import {
   verifyEmailMail,
 } from "@/lib/mail-messages";
 import { sendMail } from "@/lib/mail";
+import {
+  ACCOUNT_PURGED,
+  enqueue,
+  purgeOrRefuse,
+  SESSION_REVOKED,
+  securityEventOutbox,
+  signEvent,
+} from "@/lib/security-events";
 
 const baseURL = process.env.BETTER_AUTH_URL ?? "http://localhost:3000";
 // Better Auth writes the origin (no path, no trailing slash) into iss and aud; so do we.
@@ -36,6 +47,53 @@ function changesEmail(token: string): boolean {
   } catch {
     return false;
   }
+}
+
+const jwtOptions: JwtOptions = {
+  // EdDSA (Ed25519) keys, the plugin's default, published at /api/auth/jwks.
+  jwt: {
+    issuer: origin,
+    audience: origin,
+    // The task API's JWT_MAX_LIFETIME_SECONDS must be at least this (it is, by default: 900).
+    expirationTime: "15m",
+    // The task API needs `sub` (added by the plugin) and `sid`, the session the token speaks for
+    // (OpenID Front-Channel Logout 1.0 §3), so that signing out ends that session's tokens
+    // (src/lib/security-events.ts). No e-mail or name in the token.
+    definePayload: ({ session }) => ({ sid: session.id }),
+  },
+};
+
+/** What signing a Security Event Token needs of Better Auth: its context (database, secret,
+ * options), as an endpoint would hand it. Hooks run after the module is loaded, so `auth` is set. */
+async function signingContext(): Promise<GenericEndpointContext> {
+  return { context: await auth.$context } as unknown as GenericEndpointContext;
+}
+
+/** Better Auth deleted a session row (sign-out, revoke-session(s), a password changed or reset,
+ * an account deleted, an expired session swept): its tokens must stop working now. Never throws:
+ * the deletion has happened; delivery is retried in the background (src/lib/security-events.ts). */
+async function sessionEnded(session: { id: string; userId: string }): Promise<void> {
+  try {
+    const signing = await signingContext();
+    const set = await signEvent(signing, jwtOptions, SESSION_REVOKED, {
+      format: "complex",
+      user: { format: "opaque", id: session.userId },
+      session: { format: "opaque", id: session.id },
+    }, { event_timestamp: Math.floor(Date.now() / 1000) });
+    await enqueue(signing.context, set, "session-revoked");
+  } catch (error) {
+    writeLog("error", "security-events", "session-revoked: could not sign the event", [error]);
+  }
+}
+
+/** Before Better Auth deletes an account (and before it deletes its sessions): the task API erases
+ * the account's tasks, or the deletion is refused (src/lib/security-events.ts, purgeOrRefuse). */
+async function eraseTasksOrRefuse(user: { id: string }): Promise<void> {
+  const set = await signEvent(await signingContext(), jwtOptions, ACCOUNT_PURGED, {
+    format: "opaque",
+    id: user.id,
+  });
+  await purgeOrRefuse(set);
 }
 
 export const auth = betterAuth({
@@ -83,7 +141,11 @@ export const auth = betterAuth({
     changeEmail: { enabled: true },
     // "Delete my account" (POST /delete-user): the password always, and a current TOTP code when
     // two-factor sign-in is on (src/lib/delete-account-guard.ts). Sessions go with the user row.
-    deleteUser: { enabled: true },
+    // Deleting an account first erases its tasks at the task API; if that fails, nothing is
+    // deleted. `beforeDelete` rather than `databaseHooks.user.delete.before`: Better Auth deletes
+    // the sessions before the user row, so a refusal there would leave the person signed out
+    // with the account still there.
+    deleteUser: { enabled: true, beforeDelete: eraseTasksOrRefuse },
   },
   session: {
     // How often a session in use is renewed, and so its updatedAt ("last active" on the account
@@ -102,8 +164,13 @@ export const auth = betterAuth({
     customRules: secretCheckRateLimits,
   },
   // What a client's headers put into a session row is capped (User-Agent).
+  // What a client's headers put into a session row is capped (User-Agent); a session deleted,
+  // whatever deleted it, ends its tokens at the task API.
   databaseHooks: {
-    session: { create: { before: sessionWithCappedClientFields } },
+    session: {
+      create: { before: sessionWithCappedClientFields },
+      delete: { after: sessionEnded },
+    },
     user: { update: { before: confirmedByChangeLink } },
   },
   advanced: {
@@ -119,16 +186,8 @@ export const auth = betterAuth({
     defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
   },
   plugins: [
-    jwt({
-      // EdDSA (Ed25519) keys, the plugin's default, published at /api/auth/jwks.
-      jwt: {
-        issuer: origin,
-        audience: origin,
-        expirationTime: "15m",
-        // The task API needs only `sub` (added by the plugin): no e-mail or name in the token.
-        definePayload: () => ({}),
-      },
-    }),
+    jwt(jwtOptions),
+    securityEventOutbox(), // the table of SETs not yet delivered (src/lib/security-events.ts)
     // Two-factor sign-in (TOTP, RFC 6238: 6 digits, 30 s, the plugin's defaults) with ten
     // one-time backup codes, both stored encrypted with BETTER_AUTH_SECRET. Turned on only once
     // a first code is confirmed; sign-in with a password then answers `twoFactorRedirect` and

@@ -43,3 +43,20 @@ def valid_user_id(value: object) -> str:
     if USER_ID_CHARACTERS.fullmatch(value) is None:
         raise NotAUserId(errors.SUBJECT_CHARACTERS)
     return value
+
+
+SESSION_ID_MAX = 255
+
+
+def valid_session_id(value: object) -> str:
+    """`value` if it is a session id (Better Auth's are 32 letters and digits, like user ids:
+    the same characters, up to 255), as a token's `sid` or an event's subject carries it; else
+    raises NotAUserId with the reason."""
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > SESSION_ID_MAX
+        or USER_ID_CHARACTERS.fullmatch(value) is None
+    ):
+        raise NotAUserId(errors.INVALID_SESSION_ID)
+    return value

@@ -1,0 +1,544 @@
+"""Revocation by Security Event Tokens (taskapi.security_events, taskapi.auth.revocation):
+RFC 8417 SETs pushed to POST /events (RFC 8935) end a session's or an account's tokens at once,
+in every process; forged or misused ones are refused; what is kept is bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from taskapi import errors, security_events
+from taskapi.auth import revocation
+from taskapi.config import Settings
+from taskapi.main import create_app
+from taskapi.security_events import ACCOUNT_PURGED, AUDIENCE, MEDIA_TYPE, SESSION_REVOKED
+from tests.conftest import make_settings
+from tests.keys import ISSUER, SECRET, JWKSServer, SigningKey, new_private_key
+
+pytestmark = pytest.mark.anyio
+
+
+def set_for(
+    key: SigningKey,
+    event_type: str,
+    sub_id: Any,
+    *,
+    headers: dict[str, Any] | None = None,
+    private_key: Any = None,
+    **overrides: Any,
+) -> str:
+    """A SET as the web app signs one (frontend/src/lib/security-events.ts)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 900,
+        "jti": uuid.uuid4().hex,
+        "sub_id": sub_id,
+        "events": {event_type: {"event_timestamp": now}},
+    }
+    claims.update(overrides)
+    claims = {name: value for name, value in claims.items() if value is not None}
+    return jwt.encode(
+        claims,
+        private_key or key.private_key,
+        algorithm=key.algorithm,
+        headers={"kid": key.kid, "typ": "secevent+jwt", **(headers or {})},
+    )
+
+
+def session_subject(user_id: str, session_id: str) -> dict[str, Any]:
+    return {
+        "format": "complex",
+        "user": {"format": "opaque", "id": user_id},
+        "session": {"format": "opaque", "id": session_id},
+    }
+
+
+def account_subject(user_id: str) -> dict[str, Any]:
+    return {"format": "opaque", "id": user_id}
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def post_event(
+    client: httpx.AsyncClient, token: str, content_type: str = MEDIA_TYPE
+) -> httpx.Response:
+    return await client.post("/events", content=token, headers={"Content-Type": content_type})
+
+
+async def list_tasks(client: httpx.AsyncClient, user: str, token: str) -> httpx.Response:
+    return await client.get(f"/api/{user}/tasks", headers={"Authorization": f"Bearer {token}"})
+
+
+async def create_task(
+    client: httpx.AsyncClient, user: str, token: str, **body: Any
+) -> httpx.Response:
+    return await client.post(
+        f"/api/{user}/tasks",
+        json={"title": "x", **body},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": new_id()},
+    )
+
+
+def assert_ended(response: httpx.Response, detail: str) -> None:
+    assert response.status_code == 401, response.text
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert response.json()["detail"] == detail
+
+
+@pytest.fixture
+def eddsa(signing_keys: dict[str, SigningKey]) -> SigningKey:
+    return signing_keys["EdDSA"]
+
+
+@pytest.fixture(autouse=True)
+def no_settling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second erasure after an account-purged event, at once (tests of it set its own)."""
+    monkeypatch.setattr(security_events, "SETTLE_SECONDS", 0.0)
+
+
+# --- a session ended --------------------------------------------------------------------------
+
+
+async def test_session_revoked_ends_that_sessions_tokens_only(
+    client: httpx.AsyncClient, jwks: JWKSServer, eddsa: SigningKey
+) -> None:
+    user, ended, other = new_id(), new_id(), new_id()
+    token = jwks.sign(eddsa, user, sid=ended)
+    same_session_earlier = jwks.sign(eddsa, user, sid=ended, iat=int(time.time()) - 60)
+    other_session = jwks.sign(eddsa, user, sid=other)
+    without_sid = jwks.sign(eddsa, user)
+    for live in (token, same_session_earlier, other_session, without_sid):
+        assert (await list_tasks(client, user, live)).status_code == 200
+
+    response = await post_event(
+        client, set_for(eddsa, SESSION_REVOKED, session_subject(user, ended))
+    )
+    assert response.status_code == 202, response.text
+    assert response.content == b""
+
+    # Even from the verified-token cache, which held `token` until its exp.
+    assert_ended(await list_tasks(client, user, token), errors.SESSION_ENDED)
+    assert_ended(await list_tasks(client, user, same_session_earlier), errors.SESSION_ENDED)
+    assert (await list_tasks(client, user, other_session)).status_code == 200
+    # A token without `sid` is only ended by its account's erasure (docs/design.md).
+    assert (await list_tasks(client, user, without_sid)).status_code == 200
+
+
+async def test_hs256_set_where_the_server_verifies_hs256(
+    client: httpx.AsyncClient, jwks: JWKSServer
+) -> None:
+    user, session = new_id(), new_id()
+    now = int(time.time())
+    token = jwt.encode(
+        {"sub": user, "sid": session, "iat": now, "exp": now + 900, "iss": ISSUER, "aud": ISSUER},
+        SECRET,
+        algorithm="HS256",
+    )
+    assert (await list_tasks(client, user, token)).status_code == 200
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "jti": new_id(),
+        "sub_id": session_subject(user, session),
+        "events": {SESSION_REVOKED: {}},
+    }
+    signed = jwt.encode(claims, SECRET, algorithm="HS256", headers={"typ": "secevent+jwt"})
+    assert (await post_event(client, signed)).status_code == 202
+    assert_ended(await list_tasks(client, user, token), errors.SESSION_ENDED)
+
+
+# --- an account erased ------------------------------------------------------------------------
+
+
+async def count_rows(app: FastAPI, table: str, user: str) -> int:
+    async with app.state.database.connect() as connection:
+        found = await connection.scalar(
+            text(f"SELECT count(*) FROM {table} WHERE user_id = :user").bindparams(user=user)  # noqa: S608
+        )
+    return int(found)
+
+
+OWNED_TABLES = ("tasks", "task_tags", "idempotency_keys", "task_counts")
+
+
+async def test_account_purged_erases_everything_and_no_write_is_accepted(
+    app: FastAPI, client: httpx.AsyncClient, jwks: JWKSServer, eddsa: SigningKey
+) -> None:
+    user, neighbour = new_id(), new_id()
+    token = jwks.sign(eddsa, user, sid=new_id())
+    without_sid = jwks.sign(eddsa, user)
+    neighbours = jwks.sign(eddsa, neighbour, sid=new_id())
+    for owner, bearer in ((user, token), (user, without_sid), (neighbour, neighbours)):
+        assert (await create_task(client, owner, bearer, tags=["home", "work"])).status_code == 201
+    for table in OWNED_TABLES:
+        assert await count_rows(app, table, user) > 0, table
+
+    response = await post_event(client, set_for(eddsa, ACCOUNT_PURGED, account_subject(user)))
+    assert response.status_code == 202, response.text
+
+    for table in OWNED_TABLES:
+        assert await count_rows(app, table, user) == 0, table
+        assert await count_rows(app, table, neighbour) > 0, table
+    for bearer in (token, without_sid, jwks.sign(eddsa, user, sid=new_id())):
+        assert_ended(await create_task(client, user, bearer), errors.ACCOUNT_DELETED)
+        assert_ended(await list_tasks(client, user, bearer), errors.ACCOUNT_DELETED)
+    assert (await list_tasks(client, neighbour, neighbours)).json()
+
+
+async def test_a_write_slipped_in_before_a_process_learned_is_erased_again(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    jwks: JWKSServer,
+    eddsa: SigningKey,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another process may accept a write in the second before it reads the erasure: the
+    erasure is done again SETTLE_SECONDS later (taskapi.security_events)."""
+    monkeypatch.setattr(security_events, "SETTLE_SECONDS", 2.0)
+    user = new_id()
+    delivered = asyncio.create_task(
+        post_event(client, set_for(eddsa, ACCOUNT_PURGED, account_subject(user)))
+    )
+    # Once the erasure has committed (its tombstone is there) and before the second one:
+    while await count_rows(app, "revocations", user) == 0:
+        assert not delivered.done(), (await delivered).text
+        await asyncio.sleep(0.02)
+    # As a process that has not yet polled would: straight to the database.
+    async with app.state.database.connect() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO tasks (user_id, title, completed, created_at, updated_at, version,"
+                " priority, tags) VALUES (:user, 'late', false, :now, :now, 1, 1, '[]')"
+            ).bindparams(user=user, now=datetime.now(UTC))
+        )
+    assert not delivered.done()  # the second erasure is still to come
+    assert await count_rows(app, "tasks", user) == 1
+    assert (await delivered).status_code == 202
+    assert await count_rows(app, "tasks", user) == 0
+
+
+# --- replays ----------------------------------------------------------------------------------
+
+
+async def test_a_set_delivered_twice_is_acknowledged_and_applied_once(
+    app: FastAPI, client: httpx.AsyncClient, eddsa: SigningKey
+) -> None:
+    user, session = new_id(), new_id()
+    event = set_for(eddsa, SESSION_REVOKED, session_subject(user, session))
+    assert (await post_event(client, event)).status_code == 202
+    assert (await post_event(client, event)).status_code == 202
+    assert await count_rows(app, "revocations", user) == 1
+
+
+async def test_a_replayed_purge_erases_nothing_new(
+    app: FastAPI, client: httpx.AsyncClient, jwks: JWKSServer, eddsa: SigningKey
+) -> None:
+    """The second delivery is not applied: a task made (by a process of its own, straight to
+    the database) after the first is still there after the second."""
+    user = new_id()
+    event = set_for(eddsa, ACCOUNT_PURGED, account_subject(user))
+    assert (await post_event(client, event)).status_code == 202
+    async with app.state.database.connect() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO tasks (user_id, title, completed, created_at, updated_at, version,"
+                " priority, tags) VALUES (:user, 'kept', false, :now, :now, 1, 1, '[]')"
+            ).bindparams(user=user, now=datetime.now(UTC))
+        )
+    assert (await post_event(client, event)).status_code == 202
+    assert await count_rows(app, "tasks", user) == 1
+    assert await count_rows(app, "revocations", user) == 1
+
+
+# --- forgeries and misuse ---------------------------------------------------------------------
+
+
+def forgeries(key: SigningKey, user: str, session: str) -> dict[str, tuple[str, str]]:
+    """A name for each way a SET can be wrong: (the token, the RFC 8935 err it gets)."""
+    subject = session_subject(user, session)
+    other_key = new_private_key(key.algorithm)
+    now = int(time.time())
+    access_token = jwt.encode(
+        {"sub": user, "sid": session, "iat": now, "exp": now + 900, "iss": ISSUER, "aud": ISSUER},
+        key.private_key,
+        algorithm=key.algorithm,
+        headers={"kid": key.kid},
+    )
+    return {
+        "signed by another key under a known kid": (
+            set_for(key, SESSION_REVOKED, subject, private_key=other_key),
+            "authentication_failed",
+        ),
+        "an unknown kid": (
+            set_for(key, SESSION_REVOKED, subject, headers={"kid": "nobody"}),
+            "invalid_key",
+        ),
+        "HS256 with another secret": (
+            jwt.encode(
+                {
+                    "iss": ISSUER,
+                    "aud": AUDIENCE,
+                    "iat": now,
+                    "jti": new_id(),
+                    "sub_id": subject,
+                    "events": {SESSION_REVOKED: {}},
+                },
+                "another-secret-that-is-long-enough-000000",
+                algorithm="HS256",
+                headers={"typ": "secevent+jwt"},
+            ),
+            "authentication_failed",
+        ),
+        "no typ": (
+            set_for(key, SESSION_REVOKED, subject, headers={"typ": None}),
+            "invalid_request",
+        ),
+        "typ JWT": (
+            set_for(key, SESSION_REVOKED, subject, headers={"typ": "JWT"}),
+            "invalid_request",
+        ),
+        "an access token": (access_token, "invalid_request"),
+        "the access tokens' audience": (
+            set_for(key, SESSION_REVOKED, subject, aud=ISSUER),
+            "invalid_audience",
+        ),
+        "another issuer": (
+            set_for(key, SESSION_REVOKED, subject, iss="https://evil.example"),
+            "invalid_issuer",
+        ),
+        "no jti": (set_for(key, SESSION_REVOKED, subject, jti=None), "invalid_request"),
+        "no events": (set_for(key, SESSION_REVOKED, subject, events=None), "invalid_request"),
+        "two events": (
+            set_for(
+                key,
+                SESSION_REVOKED,
+                subject,
+                events={SESSION_REVOKED: {}, ACCOUNT_PURGED: {}},
+            ),
+            "invalid_request",
+        ),
+        "an unknown event type": (
+            set_for(
+                key, "https://schemas.openid.net/secevent/risc/event-type/account-disabled", subject
+            ),
+            "invalid_request",
+        ),
+        "a session event without a session": (
+            set_for(key, SESSION_REVOKED, account_subject(user)),
+            "invalid_request",
+        ),
+        "a subject that is no user id": (
+            set_for(key, SESSION_REVOKED, session_subject("../etc", session)),
+            "invalid_request",
+        ),
+        "issued too long ago": (
+            set_for(key, SESSION_REVOKED, subject, iat=now - 901, exp=now + 60),
+            "invalid_request",
+        ),
+        "expired": (
+            set_for(key, SESSION_REVOKED, subject, iat=now - 60, exp=now - 1),
+            "invalid_request",
+        ),
+        "not a JWT": ("revoke everything", "invalid_request"),
+    }
+
+
+FORGERY_NAMES = list(forgeries(SigningKey("EdDSA", "k", new_private_key("EdDSA")), "u", "s"))
+
+
+@pytest.mark.parametrize("name", FORGERY_NAMES)
+async def test_a_forged_or_misused_set_is_refused_and_changes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, jwks: JWKSServer, eddsa: SigningKey, name: str
+) -> None:
+    user, session = new_id(), new_id()
+    token = jwks.sign(eddsa, user, sid=session)
+    forged, err = forgeries(eddsa, user, session)[name]
+    response = await post_event(client, forged)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["err"] == err
+    assert body["description"]
+    assert body["detail"] == body["description"]
+    assert (await list_tasks(client, user, token)).status_code == 200
+    assert await count_rows(app, "revocations", user) == 0
+
+
+async def test_a_forged_purge_erases_nothing(
+    app: FastAPI, client: httpx.AsyncClient, jwks: JWKSServer, eddsa: SigningKey
+) -> None:
+    user = new_id()
+    token = jwks.sign(eddsa, user, sid=new_id())
+    assert (await create_task(client, user, token)).status_code == 201
+    forged = set_for(
+        eddsa, ACCOUNT_PURGED, account_subject(user), private_key=new_private_key("EdDSA")
+    )
+    assert (await post_event(client, forged)).json()["err"] == "authentication_failed"
+    assert await count_rows(app, "tasks", user) == 1
+    assert (await create_task(client, user, token)).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/jwt", "text/plain", "secevent+jwt"]
+)
+async def test_only_the_set_media_type_is_read(
+    client: httpx.AsyncClient, eddsa: SigningKey, content_type: str
+) -> None:
+    event = set_for(eddsa, SESSION_REVOKED, session_subject(new_id(), new_id()))
+    response = await post_event(client, event, content_type)
+    assert response.status_code == 415
+    assert response.json()["err"] == "invalid_request"
+
+
+async def test_the_media_type_takes_parameters_and_any_case(
+    client: httpx.AsyncClient, eddsa: SigningKey
+) -> None:
+    event = set_for(eddsa, SESSION_REVOKED, session_subject(new_id(), new_id()))
+    response = await post_event(client, event, "Application/SecEvent+JWT; charset=us-ascii")
+    assert response.status_code == 202
+
+
+async def test_a_set_is_never_an_access_token(
+    client: httpx.AsyncClient, jwks: JWKSServer, eddsa: SigningKey
+) -> None:
+    """RFC 8417 §4.2: by its typ, and by its `events` claim when typ is left out; even one
+    with the claims an access token needs."""
+    user = new_id()
+    access_like: dict[str, Any] = {"sub": user, "aud": ISSUER}
+    with_typ = set_for(eddsa, SESSION_REVOKED, session_subject(user, new_id()), **access_like)
+    without_typ = set_for(
+        eddsa,
+        SESSION_REVOKED,
+        session_subject(user, new_id()),
+        headers={"typ": None},
+        **access_like,
+    )
+    media_typ = jwks.sign(eddsa, user, headers={"typ": "application/secevent+jwt"})
+    for token in (with_typ, without_typ, media_typ):
+        assert_ended(await list_tasks(client, user, token), errors.SECURITY_EVENT_AS_TOKEN)
+
+
+# --- bounded state ----------------------------------------------------------------------------
+
+
+async def test_a_token_older_than_the_longest_lifetime_is_refused(
+    client: httpx.AsyncClient, settings: Settings, jwks: JWKSServer, eddsa: SigningKey
+) -> None:
+    """So no token outlives the entry that could end it (taskapi.auth.revocation)."""
+    user, now = new_id(), int(time.time())
+    limit = settings.jwt_max_lifetime_seconds + settings.jwt_leeway_seconds
+    young = jwks.sign(eddsa, user, iat=now - limit + 5, exp=now + 3600)
+    old = jwks.sign(eddsa, user, iat=now - limit - 1, exp=now + 3600)
+    assert (await list_tasks(client, user, young)).status_code == 200
+    assert_ended(await list_tasks(client, user, old), errors.TOKEN_TOO_OLD)
+
+
+async def test_entries_are_dropped_once_every_token_they_concern_has_expired(
+    app: FastAPI, client: httpx.AsyncClient, eddsa: SigningKey
+) -> None:
+    users = [new_id() for _ in range(3)]
+    for user in users:
+        event = set_for(eddsa, SESSION_REVOKED, session_subject(user, new_id()))
+        assert (await post_event(client, event)).status_code == 202
+    event = set_for(eddsa, ACCOUNT_PURGED, account_subject(users[0]))
+    assert (await post_event(client, event)).status_code == 202
+    revocations: revocation.Revocations = app.state.verifier.revocations
+    assert len(revocations) == 4
+    # Each is kept for the longest lifetime plus the leeway from when it arrived.
+    async with app.state.database.connect() as connection:
+        untils = (await connection.execute(text("SELECT until FROM revocations"))).all()
+    kept_for = revocations.max_token_age
+    for (until,) in untils:
+        until = until if isinstance(until, datetime) else datetime.fromisoformat(until)
+        left = (until.replace(tzinfo=until.tzinfo or UTC) - datetime.now(UTC)).total_seconds()
+        assert kept_for - 10 < left <= kept_for
+
+    # Past `until`: the rows go (prune), and memory follows on the next refresh.
+    later = datetime.now(UTC) + timedelta(seconds=kept_for + 1)
+    await revocation.prune(app.state.database, later)
+    for table in ("revocations", "received_security_events"):
+        async with app.state.database.connect() as connection:
+            assert await connection.scalar(text(f"SELECT count(*) FROM {table}")) == 0  # noqa: S608
+    await revocations.refresh(app.state.database)
+    assert len(revocations) == 0
+
+
+async def test_refresh_skips_the_reload_when_nothing_changed(
+    app: FastAPI, client: httpx.AsyncClient, eddsa: SigningKey
+) -> None:
+    # A list of its own (the app's is refreshed by its poll meanwhile).
+    revocations = revocation.Revocations(max_token_lifetime=900, leeway=0)
+    await revocations.refresh(app.state.database)
+    assert not await revocations.refresh(app.state.database)
+    event = set_for(eddsa, SESSION_REVOKED, session_subject(new_id(), new_id()))
+    assert (await post_event(client, event)).status_code == 202
+    assert await revocations.refresh(app.state.database)
+    assert len(revocations) == 1
+    assert not await revocations.refresh(app.state.database)
+
+
+# --- every process ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def second_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """Another process's app on the same database (its own memory, its own polling)."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+async def test_another_app_on_the_database_refuses_within_two_seconds(
+    client: httpx.AsyncClient,
+    second_app: httpx.AsyncClient,
+    jwks: JWKSServer,
+    eddsa: SigningKey,
+) -> None:
+    user, session = new_id(), new_id()
+    token = jwks.sign(eddsa, user, sid=session)
+    assert (await list_tasks(second_app, user, token)).status_code == 200
+    assert (
+        await post_event(client, set_for(eddsa, SESSION_REVOKED, session_subject(user, session)))
+    ).status_code == 202
+    started = time.monotonic()
+    while (await list_tasks(second_app, user, token)).status_code == 200:
+        assert time.monotonic() - started < 2 * revocation.POLL_SECONDS + 0.5
+        await asyncio.sleep(0.05)
+    assert_ended(await list_tasks(second_app, user, token), errors.SESSION_ENDED)
+
+
+async def test_an_hs256_only_server_says_why_it_cannot_check_the_web_apps_events(
+    database_url: str, eddsa: SigningKey
+) -> None:
+    """The web app signs with its JWT plugin's key (EdDSA); a task API without BETTER_AUTH_URL
+    has no JWKS to check it with, and says so (the web app logs the refusal)."""
+    settings = make_settings(database_url, None, better_auth_url=None)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            event = set_for(eddsa, SESSION_REVOKED, session_subject(new_id(), new_id()))
+            response = await post_event(http, event)
+    assert response.status_code == 400
+    assert response.json() == {
+        "err": "invalid_key",
+        "description": errors.SET_NO_JWKS,
+        "detail": errors.SET_NO_JWKS,
+    }
