@@ -192,6 +192,10 @@ def fresh_database(sqlite_url: str) -> Iterator[str]:
         postgres_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# The subject of the password-reset message (frontend/src/lib/mail-messages.ts).
+RESET_SUBJECT = "Reset your Tasks password"
+
+
 @dataclass(frozen=True)
 class SmtpServer:
     mailbox: Mailbox

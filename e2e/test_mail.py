@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from conftest import (
     FRONTEND,
     NODE,
+    RESET_SUBJECT,
     WEB_SERVER,
     PlainWebApp,
     SmtpServer,
@@ -33,7 +34,6 @@ from smtp_sink import USER as SMTP_USER
 OLD_PASSWORD = "correct horse 42"
 NEW_PASSWORD = "battery staple 99"
 LINK = re.compile(r"https?://\S+/api/auth/reset-password/\S+")
-RESET_SUBJECT = "Reset your Tasks password"
 SAME_ANSWER = re.compile(r"If an account uses (\S+), we have sent it a link")
 
 

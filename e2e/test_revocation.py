@@ -34,6 +34,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from conftest import (
+    RESET_SUBJECT,
     ROOT,
     TASKAPI,
     SmtpServer,
@@ -407,7 +408,7 @@ def test_a_password_reset_ends_every_sessions_tokens(
         {"email": email, "redirectTo": "/reset-password"},
     )
     assert status == 200
-    message = smtp.mailbox.wait_for(email)
+    message = smtp.mailbox.wait_for(email, subject=RESET_SUBJECT)
     found = re.search(r"https?://\S+/api/auth/reset-password/([^?\s]+)", message.text)
     assert found, message.text
     status, body = post(
