@@ -93,8 +93,9 @@ TRANSACTION_POOLER_CONNECT_ARGS: dict[str, Any] = {
 }
 
 
-def create_engine(database: DatabaseURL) -> AsyncEngine:
-    """An async engine, for migrations and tooling on either database."""
+def create_engine(database: DatabaseURL, *, pool_size: int = POOL_SIZE) -> AsyncEngine:
+    """An async engine, for migrations and tooling on either database; on PostgreSQL with a
+    pool of `pool_size` connections (SQLite's is SQLAlchemy's default)."""
     if database.is_sqlite:
         engine = create_async_engine(database.url, connect_args=database.connect_args)
         _open_privately(engine.sync_engine, database)
@@ -112,7 +113,7 @@ def create_engine(database: DatabaseURL) -> AsyncEngine:
         pool_timeout=3,
         # One connection per request in flight at the load we size for (32): with fewer, a
         # request queued for a connection had a p99 of 1 s (measured, docs/performance.md).
-        pool_size=POOL_SIZE,
+        pool_size=pool_size,
         max_overflow=0,
         # No pre-ping: it would cost a round trip on every request. A connection the server
         # dropped fails its statement instead, is thrown away by the pool, and the request gets
@@ -176,12 +177,24 @@ class PostgresDatabase:
     def __init__(self, database: DatabaseURL) -> None:
         self.engine = create_engine(database)
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # One connection of its own for the background work (the revocation poll,
+        # taskapi.auth.revocation): in the requests' pool it waited behind them when all 32
+        # were busy, and a process then went on accepting a purged account's writes.
+        self._background_engine = create_engine(database, pool_size=1)
+        self._background = self._background_engine.execution_options(isolation_level="AUTOCOMMIT")
         self.long_reads = PerPersonLimit(LONG_READS_PER_PERSON)
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
         """Each statement its own transaction."""
         async with self._autocommit.connect() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def background(self) -> AsyncIterator[Connection]:
+        """As `connect`, on a connection outside the requests' pool, never waiting behind them.
+        For one background task (at most one user at a time: a second waits for the first)."""
+        async with self._background.connect() as connection:
             yield connection
 
     @asynccontextmanager
@@ -192,6 +205,7 @@ class PostgresDatabase:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self._background_engine.dispose()
 
 
 class SQLiteDatabase:
@@ -234,6 +248,11 @@ class SQLiteDatabase:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
+        yield self._inline()
+
+    @asynccontextmanager
+    async def background(self) -> AsyncIterator[Connection]:
+        """As `connect`: SQLite's one shared connection has no pool to wait for."""
         yield self._inline()
 
     @asynccontextmanager

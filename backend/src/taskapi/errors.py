@@ -93,6 +93,10 @@ SET_WRONG_AUDIENCE = "The Security Event Token is not addressed to the task API"
 SET_MISSING_CLAIM = "The Security Event Token lacks a required claim (iss, aud, iat, jti, events)"
 SET_TOO_OLD = "The Security Event Token is too old: every token it concerns has expired"
 SET_NOT_YET = "The Security Event Token is issued in the future"
+SET_PURGE_TOO_LATE = (
+    "The account-purged event was issued more than 10 seconds ago, so its sender has stopped"
+    " waiting for the answer and kept the account; nothing was erased. Send a new event."
+)
 SET_ONE_EVENT = "The events claim must hold exactly one event"
 SET_UNKNOWN_EVENT = "The event type is not one this server acts on"
 SET_BAD_SUBJECT = (

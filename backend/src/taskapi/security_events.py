@@ -23,7 +23,9 @@ Event types and their subjects (`sub_id`, a Subject Identifier, RFC 9493):
   is that session is refused from then on.
 - RISC `account-purged` (OpenID RISC 1.0 §2.1): `{"format": "opaque", "id": <user id>}`, or a
   complex subject with `user` alone. Every task, tag and idempotency key of that user is erased
-  in one transaction and every token whose `sub` is that user refused from then on.
+  in one transaction and every token whose `sub` is that user refused from then on. Only while
+  the sender still waits for the answer: one whose `iat` is more than PURGE_MAX_AGE_SECONDS old
+  when the erasure would commit is refused (`invalid_request`) and erases nothing.
 
 A SET whose `jti` was applied before is acknowledged (202) and not applied again.
 
@@ -61,10 +63,16 @@ AUDIENCE = "urn:tasks:task-api"
 SESSION_REVOKED = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
 ACCOUNT_PURGED = "https://schemas.openid.net/secevent/risc/event-type/account-purged"
 JTI_MAX = 255
-# After an account is erased, how long before it is erased again: by then every process has
-# read the erasure (taskapi.auth.revocation.POLL_SECONDS) and refuses that user's tokens, so a
-# write another process accepted in between is taken away too.
-SETTLE_SECONDS = 2.5
+# After an account is erased, how long before it is erased again: three polls
+# (taskapi.auth.revocation.POLL_SECONDS), so a process whose poll was late by up to two still
+# refuses that user's tokens by then, and a write it accepted in between is taken away too.
+SETTLE_SECONDS = 3 * revocation.POLL_SECONDS
+# The web app waits PURGE_TIMEOUT_MS (15 s, frontend/src/lib/security-events.ts) for the 202
+# and, without one, keeps the account. An erasure committed after it gave up would erase the
+# tasks of an account that stays, so an account-purged SET older than this when its erasure
+# would commit is refused instead. 10 s + SETTLE_SECONDS (3 s) before the 202 leaves 2 s of
+# the sender's 15 for the round trip and the two clocks' difference. Change both together.
+PURGE_MAX_AGE_SECONDS = 10.0
 
 
 class RefusedEvent(Exception):
@@ -82,6 +90,7 @@ class SecurityEvent:
     event_type: str  # SESSION_REVOKED or ACCOUNT_PURGED
     user_id: str
     session_id: str | None  # set for SESSION_REVOKED
+    issued_at: float  # the SET's `iat`, seconds since the epoch
 
 
 def _invalid(description: str) -> RefusedEvent:
@@ -118,7 +127,7 @@ async def verify(token: str, verifier: TokenVerifier) -> SecurityEvent:
         raise _invalid(errors.SET_INVALID)
     if time.time() - issued > verifier.revocations.max_token_age:
         raise _invalid(errors.SET_TOO_OLD)
-    return _event(claims)
+    return _event(claims, issued)
 
 
 def _decode(
@@ -153,7 +162,7 @@ def _decode(
     return claims
 
 
-def _event(claims: dict[str, Any]) -> SecurityEvent:
+def _event(claims: dict[str, Any], issued: float) -> SecurityEvent:
     jti = claims["jti"]
     if not isinstance(jti, str) or not jti or len(jti) > JTI_MAX:
         raise _invalid(errors.SET_MISSING_CLAIM)
@@ -165,7 +174,9 @@ def _event(claims: dict[str, Any]) -> SecurityEvent:
     if event_type not in (SESSION_REVOKED, ACCOUNT_PURGED) or not isinstance(payload, dict):
         raise _invalid(errors.SET_UNKNOWN_EVENT)
     user_id, session_id = _subject(claims.get("sub_id"), event_type)
-    return SecurityEvent(jti=jti, event_type=event_type, user_id=user_id, session_id=session_id)
+    return SecurityEvent(
+        jti=jti, event_type=event_type, user_id=user_id, session_id=session_id, issued_at=issued
+    )
 
 
 def _opaque(identifier: object) -> object:
@@ -194,7 +205,11 @@ def _subject(sub_id: object, event_type: str) -> tuple[str, str | None]:
 async def apply(event: SecurityEvent, database: Database, revocations: Revocations) -> bool:
     """Record the event (and for an account-purged one, erase the account's tasks) in one
     transaction, then in this process's memory; False when its `jti` was applied before, and
-    nothing was done. An erasure is done again SETTLE_SECONDS later (see there)."""
+    nothing was done. An erasure is done again SETTLE_SECONDS later (see there).
+
+    Raises RefusedEvent (`invalid_request`, errors.SET_PURGE_TOO_LATE) for an account-purged
+    SET whose `iat` is more than PURGE_MAX_AGE_SECONDS old just before its erasure commits:
+    the transaction is rolled back, so nothing is erased, recorded or refused."""
     until = revocations.keep_until()
     async with database.transaction() as connection:
         if not await revocation.first_receipt(connection, event.jti, until):
@@ -204,6 +219,13 @@ async def apply(event: SecurityEvent, database: Database, revocations: Revocatio
         await revocation.record(
             connection, user_id=event.user_id, session_id=event.session_id, until=until
         )
+        # As late as it can be: after the statements (which may have waited for locks or a
+        # frozen process), just before the commit. Raising here rolls everything back.
+        if (
+            event.event_type == ACCOUNT_PURGED
+            and time.time() - event.issued_at > PURGE_MAX_AGE_SECONDS
+        ):
+            raise _invalid(errors.SET_PURGE_TOO_LATE)
     if event.session_id is None:
         revocations.add_subject(event.user_id, until)
     else:

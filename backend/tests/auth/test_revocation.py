@@ -5,6 +5,7 @@ in every process; forged or misused ones are refused; what is kept is bounded.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from sqlalchemy import text
 from taskapi import errors, security_events
 from taskapi.auth import revocation
 from taskapi.config import Settings
+from taskapi.db import POOL_SIZE, PostgresDatabase
 from taskapi.main import create_app
 from taskapi.security_events import ACCOUNT_PURGED, AUDIENCE, MEDIA_TYPE, SESSION_REVOKED
 from tests.conftest import make_settings
@@ -231,6 +233,66 @@ async def test_a_write_slipped_in_before_a_process_learned_is_erased_again(
     assert await count_rows(app, "tasks", user) == 1
     assert (await delivered).status_code == 202
     assert await count_rows(app, "tasks", user) == 0
+
+
+async def assert_purge_refused_and_nothing_erased(
+    app: FastAPI, client: httpx.AsyncClient, response: httpx.Response, user: str, token: str
+) -> None:
+    assert response.status_code == 400, response.text
+    assert response.json() == {
+        "err": "invalid_request",
+        "description": errors.SET_PURGE_TOO_LATE,
+        "detail": errors.SET_PURGE_TOO_LATE,
+    }
+    assert await count_rows(app, "tasks", user) == 1
+    assert await count_rows(app, "revocations", user) == 0
+    assert user not in app.state.verifier.revocations.subjects
+    assert (await list_tasks(client, user, token)).status_code == 200
+
+
+async def test_a_purge_the_sender_has_stopped_waiting_for_is_refused_and_erases_nothing(
+    app: FastAPI, client: httpx.AsyncClient, jwks: JWKSServer, eddsa: SigningKey
+) -> None:
+    """The web app keeps the account when no 202 came within PURGE_TIMEOUT_MS (15 s): an
+    account-purged SET older than PURGE_MAX_AGE_SECONDS (10 s) is refused, whole."""
+    assert security_events.PURGE_MAX_AGE_SECONDS + security_events.SETTLE_SECONDS < 15
+    user = new_id()
+    token = jwks.sign(eddsa, user, sid=new_id())
+    assert (await create_task(client, user, token)).status_code == 201
+    stale = set_for(eddsa, ACCOUNT_PURGED, account_subject(user), iat=int(time.time()) - 11)
+    response = await post_event(client, stale)
+    await assert_purge_refused_and_nothing_erased(app, client, response, user, token)
+
+    fresh = set_for(eddsa, ACCOUNT_PURGED, account_subject(user))
+    assert (await post_event(client, fresh)).status_code == 202
+    assert await count_rows(app, "tasks", user) == 0
+    assert await count_rows(app, "revocations", user) == 1
+    assert_ended(await list_tasks(client, user, token), errors.ACCOUNT_DELETED)
+
+
+async def test_the_purges_age_is_checked_just_before_its_commit(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    jwks: JWKSServer,
+    eddsa: SigningKey,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A SET fresh on arrival that grows too old while its erasure runs (a process frozen, a
+    lock waited for) is refused too, and the erasure rolled back."""
+    monkeypatch.setattr(security_events, "PURGE_MAX_AGE_SECONDS", 1.0)
+    erase = revocation.erase_subject
+
+    async def slow_erase(connection: Any, user_id: str) -> int:
+        erased = await erase(connection, user_id)
+        await asyncio.sleep(1.2)  # the erasure has run; its commit is still to come
+        return erased
+
+    monkeypatch.setattr(revocation, "erase_subject", slow_erase)
+    user = new_id()
+    token = jwks.sign(eddsa, user, sid=new_id())
+    assert (await create_task(client, user, token)).status_code == 201
+    response = await post_event(client, set_for(eddsa, ACCOUNT_PURGED, account_subject(user)))
+    await assert_purge_refused_and_nothing_erased(app, client, response, user, token)
 
 
 # --- replays ----------------------------------------------------------------------------------
@@ -522,6 +584,22 @@ async def test_another_app_on_the_database_refuses_within_two_seconds(
         assert time.monotonic() - started < 2 * revocation.POLL_SECONDS + 0.5
         await asyncio.sleep(0.05)
     assert_ended(await list_tasks(second_app, user, token), errors.SESSION_ENDED)
+
+
+async def test_the_poll_does_not_wait_behind_requests(app: FastAPI) -> None:
+    """With every pooled connection held by requests, the revocation poll still reads at once
+    on its own connection (Database.background); in the pool it waited up to pool_timeout
+    (3 s) and then failed, while the process went on accepting a purged account's writes."""
+    database = app.state.database
+    if not isinstance(database, PostgresDatabase):
+        pytest.skip("SQLite has one shared connection and no pool to exhaust")
+    revocations = revocation.Revocations(max_token_lifetime=900, leeway=0)
+    async with contextlib.AsyncExitStack() as held:
+        for _ in range(POOL_SIZE):
+            await held.enter_async_context(database.connect())
+        started = time.monotonic()
+        await asyncio.wait_for(revocations.refresh(database), timeout=2.0)
+        assert time.monotonic() - started < 1.0
 
 
 async def test_an_hs256_only_server_says_why_it_cannot_check_the_web_apps_events(

@@ -5,7 +5,9 @@ The events arrive as Security Event Tokens (taskapi.security_events, RFC 8417 / 
 whichever process the web app reaches. That process records the event in the database
 (`revocations`) and in its own memory at once; every other process learns of it by polling the
 table (`Revocations.refresh`, about once a second: `POLL_SECONDS`), so within
-`POLL_SECONDS` plus one query every process refuses the tokens it concerns.
+`POLL_SECONDS` plus one query every process refuses the tokens it concerns. The poll reads on a
+connection of its own (`Database.background`), so requests holding every pooled connection do
+not delay it.
 
 What a request pays (`Revocations.refusal`): a subtraction and two dict lookups, after the token
 is verified (or found in the verified-token cache).
@@ -107,7 +109,7 @@ class Revocations:
         if now - self._pruned_at >= PRUNE_EVERY_SECONDS:
             await prune(database, datetime.fromtimestamp(now, UTC))
             self._pruned_at = now
-        async with database.connect() as connection:
+        async with database.background() as connection:
             counted: Any = (
                 await connection.execute(select(func.count(), func.coalesce(func.sum(_rows.id), 0)))
             ).one()
@@ -155,7 +157,7 @@ class Revocations:
 
 async def prune(database: Database, now: datetime) -> None:
     """Delete the rows whose `until` has passed (revocations and SETs received)."""
-    async with database.connect() as connection:
+    async with database.background() as connection:
         await connection.execute(delete(revocations_table).where(_rows.until <= now))
         await connection.execute(delete(received_table).where(received_table.c.until <= now))
 

@@ -74,7 +74,11 @@ async def receive(request: Request, database: DatabaseDep) -> Response:
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
-    applied = await security_events.apply(event, database, verifier.revocations)
+    try:
+        applied = await security_events.apply(event, database, verifier.revocations)
+    except security_events.RefusedEvent as refused:  # an account-purged SET arrived too late
+        log.warning("security event refused", extra={"reason": refused.description})
+        return _refused(status.HTTP_400_BAD_REQUEST, refused.err, refused.description)
     log.info(
         "security event %s: %s",
         "applied" if applied else "already applied",
