@@ -6,12 +6,22 @@ import { type Person, passwordProblem } from "@/lib/password-rule";
 
 type Body = Record<string, unknown>;
 
-/** What the before hook hands in: the endpoint's path, its parsed body and Better Auth's context. */
+/** What the before hook hands in: the endpoint's path, its parsed body and query, and Better
+ * Auth's context. */
 type HookContext = Parameters<typeof getSessionFromCtx>[0] & {
   path: string;
   body?: unknown;
+  query?: unknown;
   context: AuthContext;
 };
+
+/** The reset token where /reset-password reads it: `ctx.body.token || ctx.query?.token`
+ * (better-auth/dist/api/routes/password.mjs, resetPassword), so the body's wins unless empty. */
+function resetToken(ctx: HookContext, body: Body): unknown {
+  if (body.token) return body.token;
+  const query = ctx.query;
+  return query !== null && typeof query === "object" ? (query as Body).token : undefined;
+}
 
 /** The person whose password a reset link changes: the link's token names them (Better Auth
  * stores it as `reset-password:{token}` → user id, better-auth/dist/api/routes/password). Null
@@ -24,7 +34,11 @@ async function personOfResetToken(ctx: HookContext, token: unknown): Promise<Per
 }
 
 /** The new password a request sets, and whose it is; null when the request sets none, or its
- * owner is unknown (the endpoint refuses such a request on its own). */
+ * owner is unknown (the endpoint refuses such a request on its own). Each input is read where
+ * the endpoint reads it (better-auth/dist/api/routes): sign-up's fields from the body only
+ * (sign-up.mjs), reset's new password from the body and its token from the body or the query
+ * (password.mjs), change's new password from the body and its person from the session
+ * (update-user.mjs). */
 async function passwordBeingSet(ctx: HookContext, body: Body): Promise<[string, Person] | null> {
   switch (ctx.path) {
     case "/sign-up/email":
@@ -33,7 +47,7 @@ async function passwordBeingSet(ctx: HookContext, body: Body): Promise<[string, 
         : null;
     case "/reset-password": {
       if (typeof body.newPassword !== "string") return null;
-      const person = await personOfResetToken(ctx, body.token);
+      const person = await personOfResetToken(ctx, resetToken(ctx, body));
       return person ? [body.newPassword, person] : null;
     }
     case "/change-password": {
@@ -63,3 +77,4 @@ export async function checkPasswordRule(ctx: HookContext, body: Body): Promise<v
   const problem = passwordProblem(password, person);
   if (problem) throw new APIError("BAD_REQUEST", { code: "PASSWORD_TOO_WEAK", message: problem });
 }
+
