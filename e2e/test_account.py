@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from conftest import SmtpServer, System, new_context, new_email, sign_up
@@ -209,6 +210,39 @@ def test_change_password_needs_the_current_one_and_ends_other_sessions(
     finally:
         for context in (here, elsewhere, later):
             context.close()
+
+
+@pytest.mark.parametrize("revoke", [{"revokeOtherSessions": False}, {}], ids=["false", "left-out"])
+def test_a_password_change_ends_other_sessions_whatever_the_client_asks(
+    browser: Browser, system: System, revoke: dict[str, bool]
+) -> None:
+    """Better Auth keeps the other sessions unless asked (`revokeOtherSessions`); the server
+    sets it, so no client can change a password and leave another session alive."""
+    email = new_email()
+    origin = {"Origin": system.url}
+    here, elsewhere = new_context(browser, system), new_context(browser, system)
+    try:
+        body = {"name": "Ada", "email": email, "password": PASSWORD}
+        assert here.request.post("/api/auth/sign-up/email", data=body, headers=origin).ok
+        signed_in = elsewhere.request.post(
+            "/api/auth/sign-in/email", data={"email": email, "password": PASSWORD}, headers=origin
+        )
+        assert signed_in.ok, signed_in.text()
+        assert elsewhere.request.get("/api/auth/get-session").json() is not None
+
+        changed = here.request.post(
+            "/api/auth/change-password",
+            data={"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD, **revoke},
+            headers=origin,
+        )
+        assert changed.status == 200, changed.text()
+
+        is_signed_out(elsewhere.new_page())
+        # This one goes on, under the new session Better Auth made for it.
+        assert here.request.get("/api/auth/get-session").json()["user"]["email"] == email
+    finally:
+        here.close()
+        elsewhere.close()
 
 
 def signed_in_elsewhere(

@@ -10,7 +10,7 @@ import {
   TWO_FACTOR_CODE_MAX_LENGTH,
   URL_MAX_LENGTH,
 } from "@/lib/auth-limits";
-import { checkPasswordRule } from "@/lib/auth-password-hook";
+import { checkPasswordRule, endOtherSessionsOnChange } from "@/lib/auth-password-hook";
 
 type Rule = {
   /** How the field is named to a person. */
@@ -181,11 +181,16 @@ export function checkAuthInput(body: unknown, query: unknown): Record<string, un
 }
 
 /** Better Auth's `hooks.before`: runs ahead of every endpoint, with the body already parsed; a
- * cleaned body replaces the one sent (a before hook's `{context}` is merged into the endpoint's).
- * Then the password rule, on the endpoints that set a password (auth-password-hook.ts). */
+ * cleaned body replaces the one sent (a before hook's `{context}` is merged into the endpoint's,
+ * its values winning: better-auth/dist/api/dispatch.mjs). Then the password rule, on the
+ * endpoints that set a password, and a password change made to end the other sessions
+ * (auth-password-hook.ts). */
 export const checkAuthInputHook = createAuthMiddleware(async (ctx) => {
-  const body = checkAuthInput(ctx.body, ctx.query);
+  let body = checkAuthInput(ctx.body, ctx.query);
   const final = body ?? ctx.body;
-  if (final !== null && typeof final === "object") await checkPasswordRule(ctx, final as Record<string, unknown>);
+  if (final !== null && typeof final === "object") {
+    await checkPasswordRule(ctx, final as Record<string, unknown>);
+    body = endOtherSessionsOnChange(ctx.path, final as Record<string, unknown>) ?? body;
+  }
   return body === undefined ? undefined : { context: { body } };
 });

@@ -78,3 +78,20 @@ export async function checkPasswordRule(ctx: HookContext, body: Body): Promise<v
   if (problem) throw new APIError("BAD_REQUEST", { code: "PASSWORD_TOO_WEAK", message: problem });
 }
 
+/**
+ * A password change ends every other session: the app promises it (docs/design.md, the account
+ * page), so the server insists rather than trusting the client. For `/change-password` the body
+ * Better Auth reads gets `revokeOtherSessions: true` whatever was sent (false or left out, which
+ * Better Auth takes as false: better-auth/dist/api/routes/update-user.mjs, changePassword).
+ *
+ * Overriding rather than refusing `false`: a client that leaves the field out (Better Auth's own
+ * `authClient.changePassword({currentPassword, newPassword})`) gets the promised behaviour
+ * instead of an error, and no request can change a password without ending the other sessions.
+ *
+ * Returns the body to use instead, or undefined when nothing changes (another endpoint, or the
+ * field already true). Shape: the request's JSON object with the one field set.
+ */
+export function endOtherSessionsOnChange(path: string, body: Body): Body | undefined {
+  if (path !== "/change-password" || body.revokeOtherSessions === true) return undefined;
+  return { ...body, revokeOtherSessions: true };
+}
