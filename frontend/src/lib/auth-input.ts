@@ -98,6 +98,14 @@ function checkText(label: string, value: string, max: number): void {
   if (CONTROL.test(value)) {
     refuse("INVALID_CHARACTER", `${label} cannot contain control characters (such as a line break or NUL).`);
   }
+  // A JSON "\ud800" escape parses to a lone surrogate: no character at all (Unicode §3.9 D91, a
+  // well-formed UTF-16 string pairs every surrogate), and stored it becomes U+FFFD or an error.
+  if (!value.isWellFormed()) {
+    refuse(
+      "INVALID_CHARACTER",
+      `${label} contains a broken character (an unpaired UTF-16 surrogate, U+D800 to U+DFFF): send it as valid Unicode text.`,
+    );
+  }
 }
 
 /** A name trimmed (String.prototype.trim: white space and line terminators at both ends). */
@@ -146,7 +154,8 @@ function checkNestedText(name: string, value: unknown): void {
  * Checks a parsed request body and query against the rules above, before any endpoint reads
  * them. Throws Better Auth's APIError 400 (`{code, message}`, the message in a person's words:
  * `INVALID_FIELD_TYPE`, `FIELD_TOO_LONG`, `INVALID_CHARACTER`, `NAME_IS_BLANK`,
- * `BODY_MUST_BE_AN_OBJECT`). Every string, at any depth, is refused with a C0 control in it.
+ * `BODY_MUST_BE_AN_OBJECT`). Every string, at any depth, is refused with a C0 control or an
+ * unpaired surrogate in it.
  * Query values are always text, so only their lengths and characters are checked.
  *
  * Returns the body to use instead when a field was cleaned (a name trimmed), else undefined.
