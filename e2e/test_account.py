@@ -59,6 +59,28 @@ def test_account_page_is_for_signed_in_people_only(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/login$"))
 
 
+def test_every_card_on_the_account_page_has_the_same_padding_and_heading(page: Page) -> None:
+    """Six cards, one look (components/account/Section.tsx): the two-factor and deletion cards
+    had wider padding and larger text than the four above them."""
+    sign_up(page, "Ada", new_email())
+    open_account(page)
+    cards = page.locator("main section[aria-labelledby]")
+    expect(cards).to_have_count(6)
+    looks = cards.evaluate_all(
+        """cards => cards.map(card => {
+            const heading = card.querySelector("h2");
+            return [heading.textContent, getComputedStyle(card).padding,
+                    getComputedStyle(heading).fontSize];
+        })"""
+    )
+    assert [title for title, *_ in looks][-2:] == ["Two-factor sign-in", "Delete my account"]
+    assert len({tuple(look) for _, *look in looks}) == 1, looks
+    # Their explanations are set as the others' notes are (text-sm).
+    for title in ("Two-factor sign-in", "Delete my account"):
+        size = section(page, title).locator("p").first.evaluate("p => getComputedStyle(p).fontSize")
+        assert size == "14px", (title, size)
+
+
 def test_change_name(page: Page) -> None:
     sign_up(page, "Ada", new_email())
     open_account(page)
