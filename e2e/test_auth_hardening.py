@@ -188,6 +188,50 @@ def test_every_text_field_of_every_endpoint_refuses_control_characters(
             assert "control characters" in answer.json()["message"]
 
 
+# Unpaired UTF-16 surrogates: a high one with nothing after, a low one alone, a high one before
+# an ordinary letter. JSON's \uXXXX escapes carry them; they are no character at all.
+LONE_SURROGATES = ["\ud800", "\udfff", "\udbffx"]
+
+
+def post_escaped(person: httpx.Client, path: str, body: Any) -> httpx.Response:
+    """As `post`, with every non-ASCII character sent as a JSON \\u escape (json.dumps's
+    ensure_ascii), the only way a lone surrogate can travel in JSON."""
+    return person.post(
+        f"/api/auth{path}",
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json", "X-Forwarded-For": fresh_address()},
+    )
+
+
+def test_every_text_field_of_every_endpoint_refuses_lone_surrogates(system: System) -> None:
+    person = signed_up(system.url)
+    for path, fields in ENDPOINTS.items():
+        names = [name for name, value in fields.items() if isinstance(value, str)]
+        for n, name in enumerate([*names, "anything_else"]):
+            lone = LONE_SURROGATES[n % len(LONE_SURROGATES)]
+            valid = fields.get(name, "text")
+            text = f"a{lone}@example.com" if valid == "EMAIL" else f"{valid}{lone}"
+            value: Any = {"nested": [text]} if name == "anything_else" else text  # any depth
+            answer = post_escaped(person, path, body_for(path, **{name: value}))
+            assert answer.status_code == 400, (path, name, answer.text[:300])
+            assert answer.json()["code"] == "INVALID_CHARACTER", (path, name, answer.json())
+            assert "unpaired UTF-16 surrogate" in answer.json()["message"], answer.json()
+
+
+def test_a_name_with_a_lone_surrogate_is_refused_in_words_and_not_stored(system: System) -> None:
+    person = signed_up(system.url)
+    answer = post_escaped(person, "/update-user", {"name": "x\ud800"})
+    assert answer.status_code == 400, answer.text
+    assert answer.json() == {
+        "code": "INVALID_CHARACTER",
+        "message": "The name contains a broken character (an unpaired UTF-16 surrogate, "
+        "U+D800 to U+DFFF): send it as valid Unicode text.",
+    }
+    # A pair is one character (U+1F600) and is kept.
+    assert post_escaped(person, "/update-user", {"name": "Ada \U0001f600"}).status_code == 200
+    assert person.get("/api/auth/get-session").json()["user"]["name"] == "Ada \U0001f600"
+
+
 def test_a_control_character_in_a_query_is_refused(system: System) -> None:
     answer = client(system.url).get("/api/auth/verify-email?token=a%00b")
     assert answer.status_code == 400, answer.text

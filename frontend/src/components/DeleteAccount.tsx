@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 
+import { Section, sectionNote } from "@/components/account/Section";
 import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
 import { PASSWORD_MAX_LENGTH, TWO_FACTOR_CODE_MAX_LENGTH } from "@/lib/auth-limits";
@@ -70,11 +71,8 @@ export function DeleteAccount({ initiallyTwoFactor }: { initiallyTwoFactor: bool
   }
 
   return (
-    <section aria-labelledby="delete-account-heading" className="rounded-lg bg-white p-6 shadow-sm ring-1 ring-red-200">
-      <h2 id="delete-account-heading" className="mb-2 text-xl font-semibold">
-        Delete my account
-      </h2>
-      <p className="mb-4 text-slate-700">
+    <Section title="Delete my account" danger>
+      <p className={sectionNote}>
         This erases your account, every task and tag in it, and every setting you saved, for good: it cannot be
         undone. Download your data from the task page first if you want to keep a copy.
       </p>
@@ -135,6 +133,6 @@ export function DeleteAccount({ initiallyTwoFactor }: { initiallyTwoFactor: bool
           </div>
         </form>
       )}
-    </section>
+    </Section>
   );
 }

@@ -3,15 +3,11 @@
 import { QRCodeSVG } from "qrcode.react";
 import { type FormEvent, useState } from "react";
 
+import { Section, primaryButton, secondaryButton, sectionNote } from "@/components/account/Section";
 import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
 import { PASSWORD_MAX_LENGTH, TWO_FACTOR_CODE_MAX_LENGTH } from "@/lib/auth-limits";
 import { twoFactorMessage } from "@/lib/two-factor-messages";
-
-const primary =
-  "rounded-md bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-700 disabled:opacity-60";
-const secondary =
-  "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-60";
 
 /**
  * What the section is doing: nothing; asking the password to begin; showing the QR code and
@@ -127,11 +123,8 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
   }
 
   return (
-    <section aria-labelledby="two-factor-heading" className="rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
-      <h2 id="two-factor-heading" className="mb-2 text-xl font-semibold">
-        Two-factor sign-in
-      </h2>
-      <p className="mb-4 text-slate-700" data-testid="two-factor-status">
+    <Section title="Two-factor sign-in">
+      <p className={sectionNote} data-testid="two-factor-status">
         {enabled
           ? "Two-factor sign-in is on: signing in asks for a code from your authenticator app after your password."
           : "Two-factor sign-in is off. Turn it on to ask for a code from an authenticator app (such as Google Authenticator, Aegis or 1Password) after your password."}
@@ -143,13 +136,13 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
         <div className="flex flex-wrap gap-2">
           <button
             type="button"
-            className={secondary}
+            className={secondaryButton}
             onClick={() => go({ kind: enabled ? "password-to-disable" : "password-to-enable" })}
           >
             {enabled ? "Turn off two-factor sign-in" : "Turn on two-factor sign-in"}
           </button>
           {enabled && (
-            <button type="button" className={secondary} onClick={() => go({ kind: "password-to-renew" })}>
+            <button type="button" className={secondaryButton} onClick={() => go({ kind: "password-to-renew" })}>
               Make new backup codes
             </button>
           )}
@@ -164,7 +157,7 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
           className="space-y-3"
         >
           {step.kind === "password-to-renew" && (
-            <p className="text-slate-700">New codes replace all the old ones, used or not.</p>
+            <p className="text-sm text-slate-600">New codes replace all the old ones, used or not.</p>
           )}
           <TextField
             label="Your password"
@@ -178,14 +171,14 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
             onValue={setPassword}
           />
           <div className="flex gap-2">
-            <button type="submit" disabled={busy} className={primary}>
+            <button type="submit" disabled={busy} className={primaryButton}>
               {step.kind === "password-to-enable"
                 ? "Continue"
                 : step.kind === "password-to-renew"
                   ? "Make new codes"
                   : "Turn off"}
             </button>
-            <button type="button" className={secondary} onClick={() => go({ kind: "idle" })}>
+            <button type="button" className={secondaryButton} onClick={() => go({ kind: "idle" })}>
               Cancel
             </button>
           </div>
@@ -223,10 +216,10 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
             onValue={setCode}
           />
           <div className="flex gap-2">
-            <button type="submit" disabled={busy} className={primary}>
+            <button type="submit" disabled={busy} className={primaryButton}>
               Turn on
             </button>
-            <button type="button" className={secondary} onClick={() => go({ kind: "idle" })}>
+            <button type="button" className={secondaryButton} onClick={() => go({ kind: "idle" })}>
               Cancel
             </button>
           </div>
@@ -236,7 +229,7 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
       {step.kind === "backup-codes" && (
         <BackupCodes codes={step.backupCodes} onDone={() => go({ kind: "idle" })} />
       )}
-    </section>
+    </Section>
   );
 }
 
@@ -277,13 +270,13 @@ function BackupCodes({ codes, onDone }: { codes: string[]; onDone: () => void })
         ))}
       </ul>
       <div className="flex flex-wrap items-center gap-2">
-        <button type="button" className={secondary} onClick={copy}>
+        <button type="button" className={secondaryButton} onClick={copy}>
           Copy codes
         </button>
-        <button type="button" className={secondary} onClick={download}>
+        <button type="button" className={secondaryButton} onClick={download}>
           Download codes
         </button>
-        <button type="button" className={primary} onClick={onDone}>
+        <button type="button" className={primaryButton} onClick={onDone}>
           I have saved them
         </button>
         {copied && (

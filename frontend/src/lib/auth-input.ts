@@ -10,7 +10,7 @@ import {
   TWO_FACTOR_CODE_MAX_LENGTH,
   URL_MAX_LENGTH,
 } from "@/lib/auth-limits";
-import { checkPasswordRule } from "@/lib/auth-password-hook";
+import { checkPasswordRule, endOtherSessionsOnChange } from "@/lib/auth-password-hook";
 
 type Rule = {
   /** How the field is named to a person. */
@@ -98,6 +98,14 @@ function checkText(label: string, value: string, max: number): void {
   if (CONTROL.test(value)) {
     refuse("INVALID_CHARACTER", `${label} cannot contain control characters (such as a line break or NUL).`);
   }
+  // A JSON "\ud800" escape parses to a lone surrogate: no character at all (Unicode §3.9 D91, a
+  // well-formed UTF-16 string pairs every surrogate), and stored it becomes U+FFFD or an error.
+  if (!value.isWellFormed()) {
+    refuse(
+      "INVALID_CHARACTER",
+      `${label} contains a broken character (an unpaired UTF-16 surrogate, U+D800 to U+DFFF): send it as valid Unicode text.`,
+    );
+  }
 }
 
 /** A name trimmed (String.prototype.trim: white space and line terminators at both ends). */
@@ -146,7 +154,8 @@ function checkNestedText(name: string, value: unknown): void {
  * Checks a parsed request body and query against the rules above, before any endpoint reads
  * them. Throws Better Auth's APIError 400 (`{code, message}`, the message in a person's words:
  * `INVALID_FIELD_TYPE`, `FIELD_TOO_LONG`, `INVALID_CHARACTER`, `NAME_IS_BLANK`,
- * `BODY_MUST_BE_AN_OBJECT`). Every string, at any depth, is refused with a C0 control in it.
+ * `BODY_MUST_BE_AN_OBJECT`). Every string, at any depth, is refused with a C0 control or an
+ * unpaired surrogate in it.
  * Query values are always text, so only their lengths and characters are checked.
  *
  * Returns the body to use instead when a field was cleaned (a name trimmed), else undefined.
@@ -181,11 +190,16 @@ export function checkAuthInput(body: unknown, query: unknown): Record<string, un
 }
 
 /** Better Auth's `hooks.before`: runs ahead of every endpoint, with the body already parsed; a
- * cleaned body replaces the one sent (a before hook's `{context}` is merged into the endpoint's).
- * Then the password rule, on the endpoints that set a password (auth-password-hook.ts). */
+ * cleaned body replaces the one sent (a before hook's `{context}` is merged into the endpoint's,
+ * its values winning: better-auth/dist/api/dispatch.mjs). Then the password rule, on the
+ * endpoints that set a password, and a password change made to end the other sessions
+ * (auth-password-hook.ts). */
 export const checkAuthInputHook = createAuthMiddleware(async (ctx) => {
-  const body = checkAuthInput(ctx.body, ctx.query);
+  let body = checkAuthInput(ctx.body, ctx.query);
   const final = body ?? ctx.body;
-  if (final !== null && typeof final === "object") await checkPasswordRule(ctx, final as Record<string, unknown>);
+  if (final !== null && typeof final === "object") {
+    await checkPasswordRule(ctx, final as Record<string, unknown>);
+    body = endOtherSessionsOnChange(ctx.path, final as Record<string, unknown>) ?? body;
+  }
   return body === undefined ? undefined : { context: { body } };
 });

@@ -5,11 +5,16 @@ export const primaryButton =
 export const secondaryButton =
   "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-60";
 
-/** One part of the account page: a card whose heading names it (the region's accessible name). */
-export function Section({ title, children }: { title: string; children: ReactNode }) {
+/** A card's explanatory line: smaller and quieter than what it explains. */
+export const sectionNote = "mb-3 text-sm text-slate-600";
+
+/** One part of the account page: a card whose heading names it (the region's accessible name).
+ * `danger` rings the card in red, for what cannot be undone (deleting the account). */
+export function Section({ title, danger = false, children }: { title: string; danger?: boolean; children: ReactNode }) {
   const id = useId();
+  const ring = danger ? "ring-red-200" : "ring-slate-200";
   return (
-    <section aria-labelledby={id} className="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
+    <section aria-labelledby={id} className={`rounded-lg bg-white p-4 shadow-sm ring-1 ${ring}`}>
       <h2 id={id} className="mb-3 text-xl font-semibold">
         {title}
       </h2>
