@@ -186,23 +186,31 @@ def test_two_factor_sign_in_with_app_codes_and_backup_codes(
     expect(library).to_have_url(re.compile(r"/tasks$"))
 
 
-def test_turning_two_factor_off_needs_the_right_password(
+def test_turning_two_factor_off_needs_the_right_password_and_a_code(
     browser: Browser, system: System, people: list[BrowserContext]
 ) -> None:
     email = new_email()
     page = another_machine(browser, system, people)
     sign_up(page, "Grace", email)
-    turn_on_two_factor(page)
+    factor = turn_on_two_factor(page)
 
     page.get_by_role("button", name="Turn off two-factor sign-in").click()
     page.get_by_label("Your password").fill("not the password")
+    page.get_by_label(CODE_FIELD).fill(factor.totp.now())
     page.get_by_role("button", name="Turn off", exact=True).click()
     expect(alert(page)).to_contain_text("That password is not right")
+    # The right password with a wrong code: still on (the server checks the code).
+    move(page)
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_label(CODE_FIELD).fill(wrong_code(factor.totp))
+    page.get_by_role("button", name="Turn off", exact=True).click()
+    expect(alert(page)).to_contain_text("That code is not right")
     page.reload()
     expect(page.get_by_test_id("two-factor-status")).to_contain_text("Two-factor sign-in is on")
 
     page.get_by_role("button", name="Turn off two-factor sign-in").click()
     page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_label(CODE_FIELD).fill(factor.totp.now())
     page.get_by_role("button", name="Turn off", exact=True).click()
     expect(page.locator("main").get_by_role("status")).to_contain_text("Two-factor sign-in is off")
     page.reload()
@@ -220,13 +228,21 @@ def test_new_backup_codes_replace_the_old_ones(
     email = new_email()
     page = another_machine(browser, system, people)
     sign_up(page, "Frances", email)
-    old = turn_on_two_factor(page).backup_codes
+    factor = turn_on_two_factor(page)
+    old = factor.backup_codes
 
     page.get_by_role("button", name="Make new backup codes").click()
     page.get_by_label("Your password").fill("not the password")
+    page.get_by_label(CODE_FIELD).fill(factor.totp.now())
     page.get_by_role("button", name="Make new codes").click()
     expect(alert(page)).to_contain_text("That password is not right")
+    move(page)
     page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_label(CODE_FIELD).fill(wrong_code(factor.totp))
+    page.get_by_role("button", name="Make new codes").click()
+    expect(alert(page)).to_contain_text("That code is not right")
+    expect(page.get_by_test_id("backup-code")).to_have_count(0)
+    page.get_by_label(CODE_FIELD).fill(factor.totp.now())
     page.get_by_role("button", name="Make new codes").click()
     codes = page.get_by_test_id("backup-code")
     expect(codes).to_have_count(10)
@@ -336,6 +352,62 @@ def test_the_server_refuses_deletion_without_the_password_or_the_code(
         assert answer.status == 400, (body, answer.text())
         assert answer.json()["code"] == code, answer.text()
     assert page.request.get("/api/auth/get-session").json()["user"]["email"] == email
+
+
+def test_the_session_and_password_alone_cannot_read_the_secret_turn_off_or_renew(
+    browser: Browser, system: System, people: list[BrowserContext]
+) -> None:
+    """With two-factor on, whoever has the session cookie and the password but not the app
+    cannot get the TOTP secret (and so compute codes), make new backup codes or turn two-factor
+    off: each endpoint, called straight, is refused (400, in words) without a code and with a
+    wrong one, and does its work with a current one. Checked by the server
+    (frontend/src/lib/second-factor-guard.ts)."""
+    email = new_email()
+    page = another_machine(browser, system, people)
+    sign_up(page, "Katherine", email)
+    origin = {"Origin": system.url}  # as a browser's fetch sends it (Better Auth's CSRF check)
+    factor = turn_on_two_factor(page)
+
+    def post(path: str, body: dict[str, object]) -> tuple[int, dict[str, object]]:
+        move(page)  # each route allows 3 requests in 10 s per address
+        answer = page.request.post(f"/api/auth/two-factor/{path}", data=body, headers=origin)
+        return answer.status, answer.json()
+
+    for path in ("get-totp-uri", "generate-backup-codes", "disable"):
+        status, body = post(path, {"password": PASSWORD})
+        assert (status, body["code"]) == (400, "TWO_FACTOR_CODE_REQUIRED"), (path, body)
+        assert "type the 6-digit code from your authenticator app" in str(body["message"])
+        status, body = post(path, {"password": PASSWORD, "code": wrong_code(factor.totp)})
+        assert (status, body["code"]) == (400, "INVALID_TWO_FACTOR_CODE"), (path, body)
+        assert body["message"] == (
+            "That code is not right: type the 6 digits your authenticator app shows now."
+        )
+        assert "totpURI" not in body
+        assert "backupCodes" not in body
+
+    # Refused without changing anything: still on, the old backup codes still good.
+    assert page.request.get("/api/auth/get-session").json()["user"]["twoFactorEnabled"] is True
+    status, body = post("disable", {"password": PASSWORD, "code": "ABCDE-FGHIJ"})
+    assert (status, body["code"]) == (400, "INVALID_TWO_FACTOR_CODE"), body
+    assert body["message"] == "That backup code is not right, or it has been used already."
+
+    # A current code: the secret is the one the set-up page showed...
+    status, body = post("get-totp-uri", {"password": PASSWORD, "code": factor.totp.now()})
+    assert status == 200, body
+    assert f"secret={factor.totp.secret}" in str(body["totpURI"])
+    # ...new backup codes replace the old ones...
+    status, body = post("generate-backup-codes", {"password": PASSWORD, "code": factor.totp.now()})
+    assert status == 200, body
+    new = body["backupCodes"]
+    assert isinstance(new, list)
+    assert len(new) == 10
+    assert not set(new) & set(factor.backup_codes)
+    # ...an old backup code no longer turns it off, a new one does (the phone lost).
+    status, body = post("disable", {"password": PASSWORD, "code": factor.backup_codes[0]})
+    assert (status, body["code"]) == (400, "INVALID_TWO_FACTOR_CODE"), body
+    status, body = post("disable", {"password": PASSWORD, "code": str(new[0])})
+    assert status == 200, body
+    assert page.request.get("/api/auth/get-session").json()["user"]["twoFactorEnabled"] is False
 
 
 def test_two_factor_fields_are_checked_before_the_endpoint(system: System, page: Page) -> None:

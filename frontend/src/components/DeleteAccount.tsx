@@ -26,7 +26,7 @@ function messageFor(error: { status: number; code?: string; message?: string }):
  * The "Delete my account" section of /account. Says what goes (the account, every task and
  * tag, every saved setting), asks for the password and, when two-factor sign-in is on, a current
  * code from the authenticator app; then POST /delete-user (Better Auth's deleteUser; the server
- * checks both, src/lib/delete-account-guard.ts, and erases the tasks before the account), and
+ * checks both, src/lib/second-factor-guard.ts, and erases the tasks before the account), and
  * goes to the sign-in page, which says the account is gone.
  *
  * `initiallyTwoFactor` is the server's view when the page was made; the live session is used

@@ -13,7 +13,7 @@ import { twoFactorMessage } from "@/lib/two-factor-messages";
  * What the section is doing: nothing; asking the password to begin; showing the QR code and
  * asking a first code (`otpauth://` URI and the backup codes from /two-factor/enable); showing
  * the backup codes once (just after turning on, or after making new ones); asking the password
- * to turn off, or to make new backup codes.
+ * and a current code to turn off, or to make new backup codes.
  */
 type Step =
   | { kind: "idle" }
@@ -40,9 +40,12 @@ function grouped(secret: string): string {
  *   ten backup codes) → a QR code drawn here (qrcode.react, no remote service: the secret never
  *   leaves the page) and the secret as text → a first code → POST /two-factor/verify-totp, which
  *   turns it on → the backup codes, shown this once, to copy or download;
- * - new backup codes (the old ones used up or lost): password → POST
- *   /two-factor/generate-backup-codes, which replaces every old code;
- * - turning off: password → POST /two-factor/disable.
+ * - new backup codes (the old ones used up or lost): password and a current code from the app →
+ *   POST /two-factor/generate-backup-codes, which replaces every old code;
+ * - turning off: password and a current code, or a backup code (the phone lost) → POST
+ *   /two-factor/disable.
+ * The code is checked by the server (src/lib/second-factor-guard.ts): with the session and the
+ * password alone, none of these is possible.
  *
  * `initiallyEnabled` is the server's view when the page was made; the session, refetched after
  * every /two-factor/* call (twoFactorClient), is used once it has arrived.
@@ -102,10 +105,18 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
     });
   }
 
+  /** The password and the code, for the endpoints second-factor-guard.ts guards. A variable
+   * rather than a literal: the client's types list only the plugin's own `password`, and
+   * Better Auth passes the whole body to the hooks. */
+  function withCode(): { password: string } {
+    const body = { password, code: code.replace(/\s/g, "") };
+    return body;
+  }
+
   function renew(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     void run(async () => {
-      const { data, error: failure } = await authClient.twoFactor.generateBackupCodes({ password });
+      const { data, error: failure } = await authClient.twoFactor.generateBackupCodes(withCode());
       if (failure) return setError(twoFactorMessage(failure));
       go({ kind: "backup-codes", backupCodes: data?.backupCodes ?? [] });
     });
@@ -114,7 +125,7 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
   function turnOff(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     void run(async () => {
-      const { error: failure } = await authClient.twoFactor.disable({ password });
+      const { error: failure } = await authClient.twoFactor.disable(withCode());
       if (failure) return setError(twoFactorMessage(failure));
       setOverride(false);
       go({ kind: "idle" });
@@ -170,6 +181,21 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
             value={password}
             onValue={setPassword}
           />
+          {step.kind !== "password-to-enable" && (
+            <TextField
+              label={
+                step.kind === "password-to-disable"
+                  ? "Code from your authenticator app, or a backup code"
+                  : "Code from your authenticator app"
+              }
+              name="code"
+              autoComplete="one-time-code"
+              required
+              maxLength={TWO_FACTOR_CODE_MAX_LENGTH}
+              value={code}
+              onValue={setCode}
+            />
+          )}
           <div className="flex gap-2">
             <button type="submit" disabled={busy} className={primaryButton}>
               {step.kind === "password-to-enable"

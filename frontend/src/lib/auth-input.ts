@@ -58,7 +58,7 @@ const FIELDS: Record<string, Rule> = {
   userId: text("The user id", TOKEN_MAX_LENGTH),
   loginHint: text("The login hint", URL_MAX_LENGTH),
   // Two-factor (better-auth/plugins/two-factor): a TOTP or backup code on /two-factor/verify-*
-  // and /delete-user, the method and issuer on /two-factor/enable.
+  // and on the endpoints second-factor-guard.ts guards, the method and issuer on /two-factor/enable.
   code: text("The code", TWO_FACTOR_CODE_MAX_LENGTH),
   method: text("The two-factor method", TOKEN_MAX_LENGTH),
   issuer: text("The issuer", NAME_MAX_LENGTH),

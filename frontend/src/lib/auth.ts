@@ -10,7 +10,7 @@ import { checkAuthInputHook } from "@/lib/auth-input";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
 import { confirmedByChangeLink, secretCheckRateLimits, sessionWithCappedClientFields } from "@/lib/auth-guards";
 import { clientAddressHeaders } from "@/lib/client-address";
-import { deleteAccountGuard } from "@/lib/delete-account-guard";
+import { secondFactorGuard } from "@/lib/second-factor-guard";
 import { betterAuthLogger } from "@/lib/log";
 import { writeLog } from "@/lib/log";
 import { loopbackAliases } from "@/lib/loopback-origins";
@@ -140,7 +140,7 @@ export const auth = betterAuth({
     // answer is the same (Better Auth's changeEmail).
     changeEmail: { enabled: true },
     // "Delete my account" (POST /delete-user): the password always, and a current TOTP code when
-    // two-factor sign-in is on (src/lib/delete-account-guard.ts). Sessions go with the user row.
+    // two-factor sign-in is on (src/lib/second-factor-guard.ts). Sessions go with the user row.
     // Deleting an account first erases its tasks at the task API; if that fails, nothing is
     // deleted. `beforeDelete` rather than `databaseHooks.user.delete.before`: Better Auth deletes
     // the sessions before the user row, so a refusal there would leave the person signed out
@@ -194,8 +194,15 @@ export const auth = betterAuth({
     // sets a 10-minute challenge cookie instead of a session (/login/two-factor completes it).
     // The issuer in the authenticator app is appName ("Tasks").
     twoFactor(),
-    deleteAccountGuard(async (code: string, headers: Headers): Promise<void> => {
-      await auth.api.verifyTOTP({ body: { code }, headers });
+    // With two-factor on, a current code as well as the session (and password) for deleting the
+    // account, reading the TOTP secret, making backup codes and turning two-factor off.
+    secondFactorGuard({
+      totp: async (code: string, headers: Headers): Promise<void> => {
+        await auth.api.verifyTOTP({ body: { code }, headers });
+      },
+      backupCode: async (code: string, headers: Headers): Promise<void> => {
+        await auth.api.verifyBackupCode({ body: { code, disableSession: true }, headers });
+      },
     }),
     nextCookies(), // last: lets server actions set cookies
   ],

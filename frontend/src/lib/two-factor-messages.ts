@@ -11,6 +11,13 @@ export function twoFactorMessage(error: { status: number; code?: string; message
       return "That code is not right. Type the 6 digits your authenticator app shows now.";
     case "INVALID_BACKUP_CODE":
       return "That backup code is not right, or it has been used already.";
+    // This app's own (src/lib/second-factor-guard.ts): turning off or new backup codes without
+    // a current code, or with a wrong one. Its messages are already in words and say which kind
+    // of code (app or backup) was wrong; these are for an answer without one.
+    case "TWO_FACTOR_CODE_REQUIRED":
+      return error.message || "Type the 6-digit code your authenticator app shows now as well as your password.";
+    case "INVALID_TWO_FACTOR_CODE":
+      return error.message || "That code is not right. Type the 6 digits your authenticator app shows now.";
     case "INVALID_PASSWORD":
       return "That password is not right.";
     case "INVALID_TWO_FACTOR_COOKIE":
