@@ -586,13 +586,13 @@ async def test_another_app_on_the_database_refuses_within_two_seconds(
     assert_ended(await list_tasks(second_app, user, token), errors.SESSION_ENDED)
 
 
+@pytest.mark.postgresql  # SQLite has one shared connection and no pool to exhaust
 async def test_the_poll_does_not_wait_behind_requests(app: FastAPI) -> None:
     """With every pooled connection held by requests, the revocation poll still reads at once
     on its own connection (Database.background); in the pool it waited up to pool_timeout
     (3 s) and then failed, while the process went on accepting a purged account's writes."""
     database = app.state.database
-    if not isinstance(database, PostgresDatabase):
-        pytest.skip("SQLite has one shared connection and no pool to exhaust")
+    assert isinstance(database, PostgresDatabase)
     revocations = revocation.Revocations(max_token_lifetime=900, leeway=0)
     async with contextlib.AsyncExitStack() as held:
         for _ in range(POOL_SIZE):
