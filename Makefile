@@ -7,7 +7,7 @@ export NEXT_TELEMETRY_DISABLED := 1
 PYTHON ?= python3
 VENV := backend/.venv
 BIN := $(VENV)/bin
-# The Python set is locked (requirements.lock and requirements-dev.lock, with hashes; `make lock` recompiles them):
+# The Python set is locked (backend/uv.lock, exported with hashes to requirements.lock and requirements-dev.lock; `make lock`):
 # `make run` installs what running needs, everything else the test set, a superset at the same
 # versions. Reinstall only when a lock or the package changes.
 RUN_LOCK := requirements.lock
@@ -111,17 +111,19 @@ umask-check:
 	  echo "umask $$(umask) would let every local account write the code make installs, which runs with your secrets: run 'umask 022' and try again" >&2; \
 	  exit 1;; esac
 
-# Recompile both locks from backend/pyproject.toml and e2e/requirements.txt, for every platform
-# and Python 3.11+. Existing pins are kept where the requirements allow them; UPGRADE=fastapi
-# (space-separated names) moves those packages to their newest allowed versions, UPGRADE=all
-# moves everything. Commit the locks once `make test` passes on them.
+# backend/uv.lock is the Python lock: every requirement of backend/pyproject.toml (its extras dev
+# and e2e, its build group), resolved for every platform and Python 3.11+. requirements.lock and
+# requirements-dev.lock are exported from it (hashed pins pip installs with no uv present); a
+# test checks that they still match it. Existing pins are kept where the requirements allow them;
+# UPGRADE=fastapi (space-separated names) moves those packages to their newest allowed versions,
+# UPGRADE=all moves everything. Commit the three once `make test` passes on them.
 UPGRADE ?=
 UPGRADE_FLAGS := $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(UPGRADE),--upgrade-package $(p)))
-COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes
+EXPORT := .venv/bin/uv export --quiet --frozen --no-emit-project --format requirements-txt --group build
 lock: $(PY_STAMP)
-	$(COMPILE) $(UPGRADE_FLAGS) backend/pyproject.toml --extra dev e2e/requirements.txt \
-	  requirements-build.in -o $(TEST_LOCK)
-	$(COMPILE) backend/pyproject.toml requirements-build.in -c $(TEST_LOCK) -o $(RUN_LOCK)
+	cd backend && .venv/bin/uv lock --quiet $(UPGRADE_FLAGS)
+	cd backend && $(EXPORT) --extra dev --extra e2e -o ../$(TEST_LOCK)
+	cd backend && $(EXPORT) -o ../$(RUN_LOCK)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/.next test-output

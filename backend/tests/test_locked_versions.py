@@ -1,10 +1,13 @@
-"""What is installed is exactly the locked set (`requirements-dev.lock`), so the tests run
+"""What is installed is exactly the locked set (backend/uv.lock, exported to
+`requirements-dev.lock`), so the tests run
 against the versions a fresh clone installs: a FastAPI that changed how it stores routes
 (0.165) must fail here first, not in production."""
 
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
+import sys
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -68,3 +71,43 @@ def test_the_run_lock_holds_nothing_only_the_tests_need() -> None:
     tools = {"pytest", "ruff", "mypy", "hypothesis", "schemathesis", "playwright", "aiosmtpd"}
     assert not run & tools, run & tools
     assert {"fastapi", "uvicorn", "sqlalchemy", "pyjwt"} <= run
+
+
+def exported(*options: str) -> str:
+    """`uv export` of backend/uv.lock, as `make lock` writes it (its header names the command)."""
+    result = subprocess.run(
+        [
+            *(str(Path(sys.executable).with_name("uv")), "export", "--quiet", "--frozen"),
+            *("--no-emit-project", "--format", "requirements-txt", "--group", "build", *options),
+        ],
+        cwd=ROOT / "backend",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return "\n".join(line for line in result.stdout.splitlines() if not line.startswith("#"))
+
+
+def without_header(name: str) -> str:
+    lines = (ROOT / name).read_text().splitlines()
+    return "\n".join(line for line in lines if not line.startswith("#"))
+
+
+def test_the_locks_pip_installs_are_exported_from_uv_lock_unchanged() -> None:
+    """requirements.lock and requirements-dev.lock are what `make lock` exports from uv.lock:
+    an edit to one alone (or a uv.lock recompiled without exporting) fails here."""
+    assert without_header("requirements-dev.lock") == exported("--extra", "dev", "--extra", "e2e")
+    assert without_header("requirements.lock") == exported()
+
+
+def test_uv_lock_satisfies_pyproject() -> None:
+    """backend/uv.lock still resolves backend/pyproject.toml as it stands (`uv lock --check`):
+    a requirement edited without `make lock` fails here."""
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("uv")), "lock", "--check", "--offline"],
+        cwd=ROOT / "backend",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
