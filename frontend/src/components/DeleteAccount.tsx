@@ -4,9 +4,10 @@ import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 
 import { Section, sectionNote } from "@/components/account/Section";
+import { CodeField } from "@/components/CodeField";
 import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
-import { PASSWORD_MAX_LENGTH, TWO_FACTOR_CODE_MAX_LENGTH } from "@/lib/auth-limits";
+import { PASSWORD_MAX_LENGTH } from "@/lib/auth-limits";
 import { forgetToken } from "@/lib/api-service";
 
 /** Better Auth's and this app's refusals of POST /delete-user, in a person's words; anything
@@ -99,16 +100,7 @@ export function DeleteAccount({ initiallyTwoFactor }: { initiallyTwoFactor: bool
             onValue={setPassword}
           />
           {twoFactor && (
-            <TextField
-              label="Code from your authenticator app"
-              name="code"
-              autoComplete="one-time-code"
-              inputMode="numeric"
-              required
-              maxLength={TWO_FACTOR_CODE_MAX_LENGTH}
-              value={code}
-              onValue={setCode}
-            />
+            <CodeField value={code} onValue={setCode} />
           )}
           <div className="flex gap-2">
             <button

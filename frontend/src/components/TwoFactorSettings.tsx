@@ -4,9 +4,10 @@ import { QRCodeSVG } from "qrcode.react";
 import { type FormEvent, useState } from "react";
 
 import { Section, primaryButton, secondaryButton, sectionNote } from "@/components/account/Section";
+import { CodeField } from "@/components/CodeField";
 import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
-import { PASSWORD_MAX_LENGTH, TWO_FACTOR_CODE_MAX_LENGTH } from "@/lib/auth-limits";
+import { PASSWORD_MAX_LENGTH } from "@/lib/auth-limits";
 import { twoFactorMessage } from "@/lib/two-factor-messages";
 
 /**
@@ -182,16 +183,10 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
             onValue={setPassword}
           />
           {step.kind !== "password-to-enable" && (
-            <TextField
-              label={
-                step.kind === "password-to-disable"
-                  ? "Code from your authenticator app, or a backup code"
-                  : "Code from your authenticator app"
-              }
-              name="code"
-              autoComplete="one-time-code"
-              required
-              maxLength={TWO_FACTOR_CODE_MAX_LENGTH}
+            <CodeField
+              {...(step.kind === "password-to-disable"
+                ? { label: "Code from your authenticator app, or a backup code", digitsOnly: false }
+                : {})}
               value={code}
               onValue={setCode}
             />
@@ -231,16 +226,7 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
             </code>
           </p>
           <p>2. Type the 6-digit code the app now shows, to check that it is set up.</p>
-          <TextField
-            label="Code from your authenticator app"
-            name="code"
-            autoComplete="one-time-code"
-            inputMode="numeric"
-            required
-            maxLength={TWO_FACTOR_CODE_MAX_LENGTH}
-            value={code}
-            onValue={setCode}
-          />
+          <CodeField value={code} onValue={setCode} />
           <div className="flex gap-2">
             <button type="submit" disabled={busy} className={primaryButton}>
               Turn on

@@ -4,9 +4,9 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 
-import { Notice, TextField } from "@/components/ui";
+import { CodeField } from "@/components/CodeField";
+import { Notice } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
-import { TWO_FACTOR_CODE_MAX_LENGTH } from "@/lib/auth-limits";
 import { twoFactorMessage } from "@/lib/two-factor-messages";
 
 /** Answers after which this sign-in cannot go on: the person starts again from /login. */
@@ -79,15 +79,9 @@ export function TwoFactorSignIn() {
       )}
 
       <form onSubmit={submit} className="space-y-4">
-        <TextField
-          label={backup ? "Backup code" : "Code from your authenticator app"}
-          name="code"
-          autoComplete="one-time-code"
-          inputMode={backup ? "text" : "numeric"}
-          spellCheck={false}
-          required
+        <CodeField
+          {...(backup ? { label: "Backup code", digitsOnly: false } : {})}
           autoFocus
-          maxLength={TWO_FACTOR_CODE_MAX_LENGTH}
           value={code}
           onValue={setCode}
         />
