@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.metadata
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -111,3 +112,29 @@ def test_uv_lock_satisfies_pyproject() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_every_requirement_of_pyproject_is_met_by_a_locked_version() -> None:
+    """Each requirement of backend/pyproject.toml (the app's, every extra's, the build group's and
+    `[build-system] requires`) has a pin in requirements-dev.lock that satisfies it: a uv.lock
+    edited by hand to look current (`uv lock --check` compares recorded requirements, not the
+    versions resolved) fails here, and so does a build group that drifted from the build system."""
+    project = tomllib.loads((ROOT / "backend" / "pyproject.toml").read_text())
+    requirements = [
+        *project["project"]["dependencies"],
+        *(line for extra in project["project"]["optional-dependencies"].values() for line in extra),
+        *project["dependency-groups"]["build"],
+        *project["build-system"]["requires"],
+    ]
+    pins = locked("requirements-dev.lock")
+    unmet = {}
+    for line in requirements:
+        requirement = Requirement(line)
+        version = pins.get(canonicalize_name(requirement.name))
+        if version is None or not requirement.specifier.contains(version, prereleases=True):
+            unmet[line] = version
+    assert len(requirements) >= 25  # really read
+    assert unmet == {}, "not met by the lock (run `make lock`)"
+    assert sorted(project["build-system"]["requires"]) == sorted(
+        project["dependency-groups"]["build"]
+    )
