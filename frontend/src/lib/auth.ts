@@ -26,6 +26,7 @@ import {
   ACCOUNT_PURGED,
   enqueue,
   purgeOrRefuse,
+  resumeOutbox,
   SESSION_REVOKED,
   securityEventOutbox,
   signEvent,
@@ -67,6 +68,12 @@ const jwtOptions: JwtOptions = {
  * options), as an endpoint would hand it. Hooks run after the module is loaded, so `auth` is set. */
 async function signingContext(): Promise<GenericEndpointContext> {
   return { context: await auth.$context } as unknown as GenericEndpointContext;
+}
+
+/** Delivers the security events a previous process of the web app left undelivered; called once
+ * when the server starts (src/instrumentation.ts). Never throws. */
+export async function resumeSecurityEvents(): Promise<void> {
+  await resumeOutbox((await signingContext()).context);
 }
 
 /** Better Auth deleted a session row (sign-out, revoke-session(s), a password changed or reset,

@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, openSync, statSync } from "node:fs";
+import { chmodSync, closeSync, constants, openSync, statSync } from "node:fs";
 
 const OWNER_ONLY = 0o600;
 const SIDE_FILES = ["-wal", "-shm", "-journal"];
@@ -14,9 +14,20 @@ const SIDE_FILES = ["-wal", "-shm", "-journal"];
  * or others loses them, with a warning. New side files (-wal, -shm, -journal) need nothing:
  * SQLite gives them the database file's permissions (`robust_open` in SQLite's os_unix.c).
  * Throws what open(2) throws (ENOENT for a missing folder, EACCES).
+ *
+ * An existing file is never opened here, only stat'ed and chmod'ed. The process may already
+ * hold it open through SQLite (each module instance of Next.js's server bundles calls this), and
+ * closing any descriptor of a file drops every POSIX lock the process holds on it: another
+ * process then takes the database for unused, checkpoints it and deletes its WAL, and whatever
+ * this process writes next is lost (https://sqlite.org/howtocorrupt.html, section 2.2.1).
  */
 export function makePrivate(path: string): void {
-  closeSync(openSync(path, "a", OWNER_ONLY)); // "a": O_CREAT without O_TRUNC, nothing written
+  try {
+    // O_EXCL: created here, or left alone; nothing is written.
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, OWNER_ONLY));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
   for (const file of [path, ...SIDE_FILES.map((suffix) => `${path}${suffix}`)]) {
     let mode: number;
     try {

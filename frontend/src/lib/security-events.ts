@@ -109,9 +109,10 @@ const OUTBOX = "securityEventOutbox";
 type OutboxRow = { id: string; token: string; giveUpAt: Date };
 
 /**
- * A Better Auth plugin that only declares the outbox table (so `getMigrations`, run by
- * scripts/migrate.ts, makes it in the auth database) and, when Better Auth starts in a serving
- * process, delivers what a previous process left there.
+ * A Better Auth plugin that only declares the outbox table, so that `getMigrations` (run by
+ * scripts/migrate.ts) makes it in the auth database. Delivering what a previous process left
+ * there is started by the serving process itself (src/instrumentation.ts, `resumeOutbox`), not
+ * here: the plugin also loads in scripts/migrate.ts, which must not push events and exit halfway.
  */
 export function securityEventOutbox() {
   return {
@@ -124,16 +125,13 @@ export function securityEventOutbox() {
         },
       },
     },
-    init(context: AuthContext) {
-      // Not while `next build` imports the module, and a moment after start, so the database
-      // (and, under scripts/migrate.ts, the table itself) is there.
-      if (process.env.NEXT_PHASE === "phase-production-build") return;
-      setTimeout(() => void resumeOutbox(context), 1_000).unref();
-    },
   } satisfies BetterAuthPlugin;
 }
 
-async function resumeOutbox(context: AuthContext): Promise<void> {
+/** Delivers (in the background) every event a previous process of the web app left in the
+ * outbox, and forgets those whose tokens have all expired. Called once when the server starts
+ * (src/instrumentation.ts); failures are logged, never thrown. */
+export async function resumeOutbox(context: AuthContext): Promise<void> {
   try {
     const rows = await context.adapter.findMany<OutboxRow>({ model: OUTBOX });
     for (const row of rows) {
