@@ -8,6 +8,7 @@ Auth limits password checks to 3 in 10 s per client address."""
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
@@ -46,6 +47,16 @@ def is_signed_out(page: Page) -> None:
     page.goto("/tasks")
     expect(page).to_have_url(re.compile(r"/login\?expired=1$"))
     assert page.request.get("/api/auth/get-session").json() is None
+
+
+def session_token(context: BrowserContext) -> str:
+    """The session token, read where the browser keeps it: the HttpOnly session cookie, whose
+    value is the token, a dot and its signature. (No JSON answer carries it:
+    frontend/src/lib/auth-route.ts.)"""
+    [cookie] = [c for c in context.cookies() if c["name"].endswith("session_token")]
+    token = unquote(cookie["value"]).rsplit(".", 1)[0]
+    assert len(token) >= 32, token
+    return token
 
 
 def verify_link(smtp: SmtpServer, address: str, count: int = 1) -> str:
@@ -296,7 +307,7 @@ def test_sessions_list_names_browser_system_and_address_and_signs_one_out(
         expect(sessions.first.get_by_role("button", name=re.compile("^Sign out"))).to_have_count(0)
 
         # Signed out on the server, by id: no request from this page names the other token.
-        token = firefox.request.get("/api/auth/get-session").json()["session"]["token"]
+        token = session_token(firefox)
         sent: list[str] = []
         page.on("request", lambda request: sent.append(f"{request.url} {request.post_data}"))
         other.get_by_role(
@@ -325,20 +336,76 @@ def test_the_account_page_carries_session_ids_never_session_tokens(
     sign_up(page, "Ada", email)
     elsewhere = signed_in_elsewhere(browser, system, email)
     try:
-        other = elsewhere.request.get("/api/auth/get-session").json()["session"]
-        this = page.request.get("/api/auth/get-session").json()["session"]
-        assert other["id"] != this["id"]
-        assert len(other["token"]) >= 32
+        other = elsewhere.request.get("/api/auth/get-session").json()["session"]["id"]
+        this = page.request.get("/api/auth/get-session").json()["session"]["id"]
+        assert other != this
+        other_token, this_token = session_token(elsewhere), session_token(page.context)
         for extra in ({}, {"RSC": "1"}):
             answer = page.request.get("/account", headers=extra)
             assert answer.status == 200
             body = answer.text()
             # The other session is listed (by id), so its absence below means something.
-            assert other["id"] in body, extra
-            assert other["token"] not in body, extra
-            assert this["token"] not in body, extra
+            assert other in body, extra
+            assert other_token not in body, extra
+            assert this_token not in body, extra
     finally:
         elsewhere.close()
+
+
+def test_no_json_answer_hands_the_page_a_session_token(browser: Browser, system: System) -> None:
+    """The session cookie is HttpOnly so that script (an XSS) cannot read the bearer credential;
+    sign-up, sign-in, get-session and list-sessions answer without it (Better Auth would put it
+    in each), with their Set-Cookie and a Content-Length that fits, and the cookie still works.
+    The JWT for the task API (/token) is the one token the page is meant to have."""
+    origin = {"Origin": system.url}  # as a browser's fetch sends it (Better Auth's CSRF check)
+    email = new_email()
+    contexts = [new_context(browser, system), new_context(browser, system)]
+    try:
+        laptop, phone = (ctx.request for ctx in contexts)
+        signed_up = laptop.post(
+            "/api/auth/sign-up/email",
+            data={"name": "Ada", "email": email, "password": PASSWORD},
+            headers=origin,
+        )
+        signed_in = phone.post(
+            "/api/auth/sign-in/email", data={"email": email, "password": PASSWORD}, headers=origin
+        )
+        tokens = [session_token(ctx) for ctx in contexts]
+        answers = {
+            "sign-up": signed_up,
+            "sign-in": signed_in,
+            "get-session": laptop.get("/api/auth/get-session"),
+            "list-sessions": phone.get("/api/auth/list-sessions"),
+        }
+        for name, answer in answers.items():
+            assert answer.status == 200, (name, answer.text())
+            body = answer.text()
+            assert not [token for token in tokens if token in body], name
+            assert '"token"' not in body, (name, body)
+            if "content-length" in answer.headers:
+                assert int(answer.headers["content-length"]) == len(answer.body()), name
+            assert answer.headers["cache-control"] == "no-store", name
+        for name in ("sign-up", "sign-in"):
+            assert answers[name].json()["user"]["email"] == email
+            set_cookie = answers[name].headers["set-cookie"]
+            assert "session_token=" in set_cookie, name
+            assert "HttpOnly" in set_cookie, name
+        # The rest of each answer is there: the session (by id), the user, both sessions listed.
+        session = answers["get-session"].json()
+        assert session["user"]["email"] == email
+        assert {"id", "userId", "expiresAt"} <= set(session["session"]), session
+        listed = answers["list-sessions"].json()
+        assert len(listed) == 2
+        assert session["session"]["id"] in {entry["id"] for entry in listed}
+        # The cookies still work, for pages and for the task API's token.
+        assert phone.get("/api/auth/get-session").json()["user"]["email"] == email
+        assert laptop.get("/api/auth/token").json()["token"].count(".") == 2
+        page = contexts[0].new_page()
+        page.goto("/tasks")
+        expect(page.get_by_role("heading", name="Your tasks")).to_be_visible()
+    finally:
+        for ctx in contexts:
+            ctx.close()
 
 
 def test_signing_out_a_session_that_has_already_ended_says_so(

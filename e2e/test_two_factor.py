@@ -41,10 +41,26 @@ PASSWORD = "correct horse 42"
 CODE_FIELD = "Code from your authenticator app"
 
 
-@dataclass(frozen=True)
+PERIOD = 30  # seconds, RFC 6238's and Better Auth's default
+
+
+@dataclass
 class TwoFactor:
     totp: pyotp.TOTP
     backup_codes: list[str]
+    last_step: int = 0  # the time-step of the last code handed out
+
+    def code(self) -> str:
+        """A code the server has not taken yet: the current period's, or the next one's when the
+        current one has been used (Better Auth's window reaches one period ahead); when both
+        have, the next period is waited for. A code is accepted once
+        (frontend/src/lib/totp-once.ts, RFC 6238 §5.2)."""
+        while (step := max(int(time.time()) // PERIOD, self.last_step + 1)) > (
+            int(time.time()) // PERIOD + 1
+        ):
+            time.sleep(PERIOD - time.time() % PERIOD + 0.1)
+        self.last_step = step
+        return self.totp.at(step * PERIOD)
 
 
 def wrong_code(totp: pyotp.TOTP) -> str:
@@ -107,18 +123,19 @@ def turn_on_two_factor(page: Page, password: str = PASSWORD) -> TwoFactor:
     # Not on yet: the server still says off.
     assert page.request.get("/api/auth/get-session").json()["user"]["twoFactorEnabled"] is not True
 
-    page.get_by_label(CODE_FIELD).fill(totp.now())
+    factor = TwoFactor(totp=totp, backup_codes=[])
+    page.get_by_label(CODE_FIELD).fill(factor.code())
     page.get_by_role("button", name="Turn on", exact=True).click()
     codes = page.get_by_test_id("backup-code")
     expect(codes).to_have_count(10)
     screenshot(page, "account-backup-codes")
-    backup_codes = [code.strip() for code in codes.all_inner_texts()]
-    assert len(set(backup_codes)) == 10
+    factor.backup_codes = [code.strip() for code in codes.all_inner_texts()]
+    assert len(set(factor.backup_codes)) == 10
     expect(page.get_by_role("button", name="Download codes")).to_be_visible()
     page.get_by_role("button", name="I have saved them").click()
     expect(codes).to_have_count(0)  # shown once
     expect(page.get_by_test_id("two-factor-status")).to_contain_text("Two-factor sign-in is on")
-    return TwoFactor(totp=totp, backup_codes=backup_codes)
+    return factor
 
 
 def sign_in_with_password(page: Page, email: str, password: str = PASSWORD) -> None:
@@ -160,7 +177,7 @@ def test_two_factor_sign_in_with_app_codes_and_backup_codes(
     enter_code(page, wrong_code(factor.totp))
     expect(alert(page)).to_contain_text("That code is not right")
     expect(page).to_have_url(re.compile(r"/login/two-factor$"))
-    enter_code(page, factor.totp.now())
+    enter_code(page, factor.code())
     expect(page).to_have_url(re.compile(r"/tasks$"))
     expect(page.get_by_role("heading", name="Your tasks")).to_be_visible()
 
@@ -186,6 +203,46 @@ def test_two_factor_sign_in_with_app_codes_and_backup_codes(
     expect(library).to_have_url(re.compile(r"/tasks$"))
 
 
+def test_a_code_is_accepted_once_only(
+    browser: Browser, system: System, people: list[BrowserContext]
+) -> None:
+    """RFC 6238 §5.2: a code that has signed in does not sign in again, though it is still in
+    Better Auth's window (which alone would take it for 90 s); the next period's code does.
+    Nor does the code that turned two-factor on (frontend/src/lib/totp-once.ts)."""
+    email = new_email()
+    page = another_machine(browser, system, people)
+    sign_up(page, "Alan", email)
+    factor = turn_on_two_factor(page)
+    set_up_code = factor.totp.at(factor.last_step * PERIOD)
+
+    laptop = another_machine(browser, system, people)
+    sign_in_with_password(laptop, email)
+    expect(laptop).to_have_url(re.compile(r"/login/two-factor$"))
+    enter_code(laptop, set_up_code)
+    expect(alert(laptop)).to_contain_text("That code is not right")
+    code = factor.code()
+    enter_code(laptop, code)
+    expect(laptop).to_have_url(re.compile(r"/tasks$"))
+
+    phone = another_machine(browser, system, people)
+    sign_in_with_password(phone, email)
+    expect(phone).to_have_url(re.compile(r"/login/two-factor$"))
+    enter_code(phone, code)
+    expect(alert(phone)).to_contain_text("That code is not right")
+    # Refused as used, not as too old: the plugin's window would still take it.
+    assert factor.totp.verify(code, valid_window=1)
+    assert phone.request.get("/api/auth/get-session").json() is None
+    # The server's answer is the plugin's own for a wrong code.
+    answer = phone.request.post(
+        "/api/auth/two-factor/verify-totp", data={"code": code}, headers={"Origin": system.url}
+    )
+    assert answer.status == 401, answer.text()
+    assert answer.json()["code"] == "INVALID_CODE"
+    # The next period's code signs in.
+    enter_code(phone, factor.code())
+    expect(phone).to_have_url(re.compile(r"/tasks$"))
+
+
 def test_turning_two_factor_off_needs_the_right_password_and_a_code(
     browser: Browser, system: System, people: list[BrowserContext]
 ) -> None:
@@ -196,7 +253,8 @@ def test_turning_two_factor_off_needs_the_right_password_and_a_code(
 
     page.get_by_role("button", name="Turn off two-factor sign-in").click()
     page.get_by_label("Your password").fill("not the password")
-    page.get_by_label(CODE_FIELD).fill(factor.totp.now())
+    code = factor.code()
+    page.get_by_label(CODE_FIELD).fill(code)
     page.get_by_role("button", name="Turn off", exact=True).click()
     expect(alert(page)).to_contain_text("That password is not right")
     # The right password with a wrong code: still on (the server checks the code).
@@ -208,9 +266,11 @@ def test_turning_two_factor_off_needs_the_right_password_and_a_code(
     page.reload()
     expect(page.get_by_test_id("two-factor-status")).to_contain_text("Two-factor sign-in is on")
 
+    # The code typed with the wrong password was not used up by it (the password is checked
+    # first): it still turns two-factor off.
     page.get_by_role("button", name="Turn off two-factor sign-in").click()
     page.get_by_label("Your password").fill(PASSWORD)
-    page.get_by_label(CODE_FIELD).fill(factor.totp.now())
+    page.get_by_label(CODE_FIELD).fill(code)
     page.get_by_role("button", name="Turn off", exact=True).click()
     expect(page.locator("main").get_by_role("status")).to_contain_text("Two-factor sign-in is off")
     page.reload()
@@ -233,7 +293,7 @@ def test_new_backup_codes_replace_the_old_ones(
 
     page.get_by_role("button", name="Make new backup codes").click()
     page.get_by_label("Your password").fill("not the password")
-    page.get_by_label(CODE_FIELD).fill(factor.totp.now())
+    page.get_by_label(CODE_FIELD).fill(factor.code())
     page.get_by_role("button", name="Make new codes").click()
     expect(alert(page)).to_contain_text("That password is not right")
     move(page)
@@ -242,7 +302,7 @@ def test_new_backup_codes_replace_the_old_ones(
     page.get_by_role("button", name="Make new codes").click()
     expect(alert(page)).to_contain_text("That code is not right")
     expect(page.get_by_test_id("backup-code")).to_have_count(0)
-    page.get_by_label(CODE_FIELD).fill(factor.totp.now())
+    page.get_by_label(CODE_FIELD).fill(factor.code())
     page.get_by_role("button", name="Make new codes").click()
     codes = page.get_by_test_id("backup-code")
     expect(codes).to_have_count(10)
@@ -314,7 +374,7 @@ def test_deleting_an_account_with_two_factor_needs_a_current_code_too(
     expect(alert(page)).to_contain_text("Nothing was deleted.")
     assert page.request.get("/api/auth/get-session").json()["user"]["email"] == email
 
-    page.get_by_label(CODE_FIELD).fill(factor.totp.now())
+    page.get_by_label(CODE_FIELD).fill(factor.code())
     page.get_by_role("button", name="Delete my account and everything in it").click()
     expect(page).to_have_url(re.compile(r"/login\?deleted=1$"))
     expect(page.locator("main").get_by_role("status")).to_contain_text(
@@ -392,11 +452,11 @@ def test_the_session_and_password_alone_cannot_read_the_secret_turn_off_or_renew
     assert body["message"] == "That backup code is not right, or it has been used already."
 
     # A current code: the secret is the one the set-up page showed...
-    status, body = post("get-totp-uri", {"password": PASSWORD, "code": factor.totp.now()})
+    status, body = post("get-totp-uri", {"password": PASSWORD, "code": factor.code()})
     assert status == 200, body
     assert f"secret={factor.totp.secret}" in str(body["totpURI"])
     # ...new backup codes replace the old ones...
-    status, body = post("generate-backup-codes", {"password": PASSWORD, "code": factor.totp.now()})
+    status, body = post("generate-backup-codes", {"password": PASSWORD, "code": factor.code()})
     assert status == 200, body
     new = body["backupCodes"]
     assert isinstance(new, list)

@@ -64,8 +64,9 @@ export function AuthForm({
         return;
       }
       // No session: the address must be confirmed first. Better Auth answers so for a new
-      // address and for one that has an account alike, and so does this page.
-      if (signup && !data.token) {
+      // address and for one that has an account alike, and so does this page. (Asked of the
+      // server: the answer carries no session token for the page to look at, lib/auth-route.ts.)
+      if (signup && !(await authClient.getSession()).data) {
         setCheckMail(address);
         return;
       }

@@ -21,7 +21,8 @@ const TOO_LARGE_MESSAGE = `The request is too large: at most ${AUTH_BODY_MAX_BYT
  *   client behaviour) and answered 400, which no one receives;
  * - the JSON body and the query are checked (auth-input.ts: types, lengths, control characters)
  *   before Better Auth's router, whose origin check (callbackURL, redirectTo) runs ahead of its
- *   `hooks.before` and would otherwise answer a NUL in a callbackURL with 403, not 400 in words.
+ *   `hooks.before` and would otherwise answer a NUL in a callbackURL with 403, not 400 in words;
+ * - no JSON answer hands the page's script a session token (withoutSessionTokens).
  */
 export function authRoute(handler: Handler): Handler {
   return async (request) => {
@@ -37,9 +38,67 @@ export function authRoute(handler: Handler): Handler {
       );
     }
     if (!(bounded instanceof Response)) bounded = (await inputRefusal(bounded)) ?? bounded;
-    const response = bounded instanceof Response ? bounded : await handler(bounded);
+    const response = bounded instanceof Response ? bounded : await withoutSessionTokens(request, await handler(bounded));
     return withHeader(response, "Cache-Control", "no-store");
   };
+}
+
+/** Better Auth's one answer whose `token` is meant for the page: the JWT for the task API
+ * (jwt plugin, `authClient.token()` in api-service.ts), short-lived and ended with its session. */
+const BROWSER_TOKEN_PATHS = new Set(["/api/auth/token"]);
+
+/**
+ * `response` without the session tokens Better Auth puts into JSON answers: `session.token`
+ * (get-session), each session's `token` (list-sessions), `token` at the top (sign-in, sign-up,
+ * change-password, two-factor/verify-*; update-session's `session.token`). A session token is
+ * the bearer credential itself, the session cookie's value before its signature: the cookie is
+ * HttpOnly so that script, and so an XSS, cannot read it, and an answer in JSON would undo
+ * that. Nothing in the page needs one (the account page ends a session by id, on the server:
+ * app/account/actions.ts). Server code calling `auth.api.*` is not affected.
+ *
+ * Every other JSON answer of /api/auth/* goes through the same rule, so that an endpoint added
+ * later is covered too; only BROWSER_TOKEN_PATHS keep their `token`. An answer with nothing to
+ * take out, or that is not JSON, or is encoded (Better Auth sends none; Next.js compresses after
+ * the route), is returned as it is; a rewritten one keeps its status and headers (Set-Cookie
+ * included), Content-Length set to the new body's.
+ */
+export async function withoutSessionTokens(request: Request, response: Response): Promise<Response> {
+  const type = response.headers.get("content-type") ?? "";
+  if (
+    response.body === null ||
+    !/^application\/json\b/i.test(type) ||
+    response.headers.has("content-encoding") ||
+    BROWSER_TOKEN_PATHS.has(new URL(request.url).pathname)
+  ) {
+    return response;
+  }
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const stripped = body !== undefined && stripTokens(body);
+  const payload = stripped ? JSON.stringify(body) : text;
+  const headers = new Headers(response.headers);
+  if (stripped || headers.has("content-length")) {
+    headers.set("content-length", String(Buffer.byteLength(payload)));
+  }
+  return new Response(payload, { status: response.status, statusText: response.statusText, headers });
+}
+
+/** Deletes `token` from `value` (an object), from its `session`, and from each element when it
+ * is an array; whether anything was deleted. */
+function stripTokens(value: unknown): boolean {
+  if (Array.isArray(value)) return value.map(stripTokens).some(Boolean);
+  if (value === null || typeof value !== "object") return false;
+  const record = value as Record<string, unknown>;
+  const here = Object.hasOwn(record, "token");
+  delete record.token;
+  const session = record.session;
+  const inSession = session !== null && typeof session === "object" && !Array.isArray(session) && stripTokens(session);
+  return here || inSession;
 }
 
 /** checkAuthInput's refusal of the request's JSON body or query, as Better Auth would answer it

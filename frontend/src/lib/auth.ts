@@ -11,6 +11,7 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
 import { confirmedByChangeLink, secretCheckRateLimits, sessionWithCappedClientFields } from "@/lib/auth-guards";
 import { clientAddressHeaders } from "@/lib/client-address";
 import { secondFactorGuard } from "@/lib/second-factor-guard";
+import { totpOnce } from "@/lib/totp-once";
 import { betterAuthLogger } from "@/lib/log";
 import { writeLog } from "@/lib/log";
 import { loopbackAliases } from "@/lib/loopback-origins";
@@ -201,6 +202,9 @@ export const auth = betterAuth({
     // sets a 10-minute challenge cookie instead of a session (/login/two-factor completes it).
     // The issuer in the authenticator app is appName ("Tasks").
     twoFactor(),
+    // A TOTP code is accepted once, on every path that checks one (RFC 6238 §5.2): the plugin
+    // alone takes the same code again while it is in its window (src/lib/totp-once.ts).
+    totpOnce(),
     // With two-factor on, a current code as well as the session (and password) for deleting the
     // account, reading the TOTP secret, making backup codes and turning two-factor off.
     secondFactorGuard({

@@ -62,6 +62,8 @@ const TOTP_CODE = /^\d{6}$/;
  * endpoint reads anything or changes anything:
  *
  * - where the endpoint's rule says so, the password is required (/delete-user);
+ * - with two-factor on and a code given, the password is checked first (as the endpoint checks
+ *   it), since a TOTP code accepted cannot be used again (src/lib/totp-once.ts);
  * - when the account has two-factor sign-in on (`user.twoFactorEnabled`, read from the database,
  *   not from the session's copy), a current TOTP code (`code` in the body; white space ignored)
  *   is required too and checked on the server with `checks.totp`; on /two-factor/disable a
@@ -102,6 +104,10 @@ export function secondFactorGuard(checks: SecondFactorChecks): BetterAuthPlugin 
                   : `Two-factor sign-in is on for this account: to ${rule.what}, type the 6-digit code from your authenticator app too.`,
               );
             }
+            // The password before the code: a TOTP code is used up once accepted
+            // (src/lib/totp-once.ts), so a mistyped password must not spend it. Every guarded
+            // endpoint asks for the password; this is the check they make (INVALID_PASSWORD).
+            await ctx.context.password.checkPassword(user.id, ctx);
             const backup = rule.backupCodeAccepted && !TOTP_CODE.test(code);
             try {
               await (backup ? checks.backupCode : checks.totp)(code, ctx.headers ?? new Headers());
