@@ -23,7 +23,9 @@ Event types and their subjects (`sub_id`, a Subject Identifier, RFC 9493):
   is that session is refused from then on.
 - RISC `account-purged` (OpenID RISC 1.0 §2.1): `{"format": "opaque", "id": <user id>}`, or a
   complex subject with `user` alone. Every task, tag and idempotency key of that user is erased
-  in one transaction and every token whose `sub` is that user refused from then on. Only while
+  in one transaction, which also marks the account so that no process creates a task for it
+  again (taskapi.auth.revocation.erase_subject), and every token whose `sub` is that user is
+  refused from then on. Only while
   the sender still waits for the answer: one whose `iat` is more than PURGE_MAX_AGE_SECONDS old
   when the erasure would commit is refused (`invalid_request`) and erases nothing.
 
@@ -37,7 +39,6 @@ signature does not verify), `invalid_issuer`, `invalid_audience`.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -63,15 +64,11 @@ AUDIENCE = "urn:tasks:task-api"
 SESSION_REVOKED = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
 ACCOUNT_PURGED = "https://schemas.openid.net/secevent/risc/event-type/account-purged"
 JTI_MAX = 255
-# After an account is erased, how long before it is erased again: three polls
-# (taskapi.auth.revocation.POLL_SECONDS), so a process whose poll was late by up to two still
-# refuses that user's tokens by then, and a write it accepted in between is taken away too.
-SETTLE_SECONDS = 3 * revocation.POLL_SECONDS
 # The web app waits PURGE_TIMEOUT_MS (15 s, frontend/src/lib/security-events.ts) for the 202
 # and, without one, keeps the account. An erasure committed after it gave up would erase the
 # tasks of an account that stays, so an account-purged SET older than this when its erasure
-# would commit is refused instead. 10 s + SETTLE_SECONDS (3 s) before the 202 leaves 2 s of
-# the sender's 15 for the round trip and the two clocks' difference. Change both together.
+# would commit is refused instead. 10 s before the 202 leaves 5 s of the sender's 15 for the
+# round trip and the two clocks' difference. Change both together.
 PURGE_MAX_AGE_SECONDS = 10.0
 
 
@@ -205,7 +202,7 @@ def _subject(sub_id: object, event_type: str) -> tuple[str, str | None]:
 async def apply(event: SecurityEvent, database: Database, revocations: Revocations) -> bool:
     """Record the event (and for an account-purged one, erase the account's tasks) in one
     transaction, then in this process's memory; False when its `jti` was applied before, and
-    nothing was done. An erasure is done again SETTLE_SECONDS later (see there).
+    nothing was done.
 
     Raises RefusedEvent (`invalid_request`, errors.SET_PURGE_TOO_LATE) for an account-purged
     SET whose `iat` is more than PURGE_MAX_AGE_SECONDS old just before its erasure commits:
@@ -215,7 +212,7 @@ async def apply(event: SecurityEvent, database: Database, revocations: Revocatio
         if not await revocation.first_receipt(connection, event.jti, until):
             return False
         if event.event_type == ACCOUNT_PURGED:
-            await revocation.erase_subject(connection, event.user_id)
+            await revocation.erase_subject(connection, event.user_id, until)
         await revocation.record(
             connection, user_id=event.user_id, session_id=event.session_id, until=until
         )
@@ -230,8 +227,4 @@ async def apply(event: SecurityEvent, database: Database, revocations: Revocatio
         revocations.add_subject(event.user_id, until)
     else:
         revocations.add_session(event.session_id, until)
-    if event.event_type == ACCOUNT_PURGED:
-        await asyncio.sleep(SETTLE_SECONDS)
-        async with database.transaction() as connection:
-            await revocation.erase_subject(connection, event.user_id)
     return True

@@ -62,6 +62,11 @@ class QuotaReached(Exception):
         self.quota = quota
 
 
+class AccountErased(Exception):
+    """The owner's account has been erased (taskapi.auth.revocation.erase_subject): nothing may
+    be written for it again, whatever token the request carried."""
+
+
 class VersionMismatch(Exception):
     """An If-Match precondition failed: the task has changed since the client last saw it."""
 
@@ -322,7 +327,8 @@ async def get(connection: Connection, owner: str, task_id: int) -> TaskRow | Non
 
 async def create(connection: Connection, owner: str, body: TaskCreate, quota: int) -> TaskRow:
     """Needs a transaction: the quota is checked, and the owner's count row held, until the
-    task is committed. Raises QuotaReached when the owner already has `quota` tasks."""
+    task is committed. Raises QuotaReached when the owner already has `quota` tasks,
+    AccountErased when the owner's account has been erased."""
     await _hold_room(connection, owner, quota)
     now = utc_now()
     result = await connection.execute(
@@ -339,19 +345,28 @@ async def create(connection: Connection, owner: str, body: TaskCreate, quota: in
 async def _hold_room(connection: Connection, owner: str, quota: int) -> None:
     """Check the quota against the owner's count (kept by triggers, migration 0002) and hold that
     row until the transaction ends: an upsert that writes the row (creating it for a first task)
-    only while the total is under the quota. On PostgreSQL a concurrent create of the same owner
-    waits for the row's lock, then sees the committed total (an ON CONFLICT DO UPDATE re-checks
-    its WHERE on the newest version, https://www.postgresql.org/docs/current/sql-insert.html),
-    so two creates at quota - 1 cannot both pass; on SQLite writes run one at a time."""
+    only while the total is under the quota and the account is not erased (migration 0008).
+    On PostgreSQL a concurrent create of the same owner, or an erasure, waits for the row's
+    lock, then sees the committed row (an ON CONFLICT DO UPDATE re-checks its WHERE on the
+    newest version, https://www.postgresql.org/docs/current/sql-insert.html), so two creates at
+    quota - 1 cannot both pass, and a create either commits before an erasure (which then
+    erases it) or is refused after it; on SQLite writes run one at a time.
+
+    Raises AccountErased, or QuotaReached."""
     upsert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
     new = upsert(counts_table).values(user_id=owner, total=0, completed=0)
     claim = new.on_conflict_do_update(
         index_elements=[counts_table.c.user_id],
         set_={"total": counts_table.c.total},
-        where=counts_table.c.total < quota,
+        where=(counts_table.c.total < quota) & counts_table.c.erased_until.is_(None),
     ).returning(counts_table.c.total)
-    if (await connection.execute(claim)).first() is None:
-        raise QuotaReached(quota)
+    if (await connection.execute(claim)).first() is not None:
+        return
+    # Refused: which of the two (the quota is only reached by a live account).
+    erased = await connection.scalar(
+        select(counts_table.c.erased_until).where(counts_table.c.user_id == owner)
+    )
+    raise AccountErased if erased is not None else QuotaReached(quota)
 
 
 async def change(

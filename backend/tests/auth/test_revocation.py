@@ -107,12 +107,6 @@ def eddsa(signing_keys: dict[str, SigningKey]) -> SigningKey:
     return signing_keys["EdDSA"]
 
 
-@pytest.fixture(autouse=True)
-def no_settling(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The second erasure after an account-purged event, at once (tests of it set its own)."""
-    monkeypatch.setattr(security_events, "SETTLE_SECONDS", 0.0)
-
-
 # --- a session ended --------------------------------------------------------------------------
 
 
@@ -176,7 +170,21 @@ async def count_rows(app: FastAPI, table: str, user: str) -> int:
     return int(found)
 
 
-OWNED_TABLES = ("tasks", "task_tags", "idempotency_keys", "task_counts")
+OWNED_TABLES = ("tasks", "task_tags", "idempotency_keys")
+
+
+async def count_row(app: FastAPI, user: str) -> tuple[int, int, bool] | None:
+    """The user's task_counts row: (total, completed, marked erased), or None."""
+    async with app.state.database.connect() as connection:
+        row = (
+            await connection.execute(
+                text(
+                    "SELECT total, completed, erased_until IS NOT NULL FROM task_counts"
+                    " WHERE user_id = :user"
+                ).bindparams(user=user)
+            )
+        ).first()
+    return None if row is None else (int(row[0]), int(row[1]), bool(row[2]))
 
 
 async def test_account_purged_erases_everything_and_no_write_is_accepted(
@@ -197,42 +205,96 @@ async def test_account_purged_erases_everything_and_no_write_is_accepted(
     for table in OWNED_TABLES:
         assert await count_rows(app, table, user) == 0, table
         assert await count_rows(app, table, neighbour) > 0, table
+    # What is left of the account: its count row, at zero and marked erased.
+    assert await count_row(app, user) == (0, 0, True)
+    assert await count_row(app, neighbour) == (1, 0, False)
     for bearer in (token, without_sid, jwks.sign(eddsa, user, sid=new_id())):
         assert_ended(await create_task(client, user, bearer), errors.ACCOUNT_DELETED)
         assert_ended(await list_tasks(client, user, bearer), errors.ACCOUNT_DELETED)
     assert (await list_tasks(client, neighbour, neighbours)).json()
 
 
-async def test_a_write_slipped_in_before_a_process_learned_is_erased_again(
+class NotYetPolled:
+    """This process's revocations as another process has them before its next poll: none."""
+
+    def __init__(self, app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(app.state.verifier.revocations, "refusal", self.refusal)
+
+    @staticmethod
+    def refusal(user_id: str, session_id: str | None, issued_at: float) -> str | None:
+        return None
+
+
+async def test_a_process_that_has_not_yet_learned_of_an_erasure_writes_nothing_back(
     app: FastAPI,
     client: httpx.AsyncClient,
     jwks: JWKSServer,
     eddsa: SigningKey,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Another process may accept a write in the second before it reads the erasure: the
-    erasure is done again SETTLE_SECONDS later (taskapi.security_events)."""
-    monkeypatch.setattr(security_events, "SETTLE_SECONDS", 2.0)
+    """Up to a poll (taskapi.auth.revocation.POLL_SECONDS) after an erasure, another process
+    still accepts the account's tokens; the database refuses to create a task for it (its
+    count row is marked, migration 0008), with or without an Idempotency-Key, and says why."""
     user = new_id()
-    delivered = asyncio.create_task(
+    token = jwks.sign(eddsa, user, sid=new_id())
+    assert (await create_task(client, user, token)).status_code == 201
+    response = await post_event(client, set_for(eddsa, ACCOUNT_PURGED, account_subject(user)))
+    assert response.status_code == 202, response.text
+    NotYetPolled(app, monkeypatch)
+    assert (await list_tasks(client, user, token)).json() == []  # the token is accepted...
+    assert_ended(await create_task(client, user, token), errors.ACCOUNT_DELETED)  # ...not this
+    plain = await client.post(
+        f"/api/{user}/tasks", json={"title": "x"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert_ended(plain, errors.ACCOUNT_DELETED)
+    for table in OWNED_TABLES:
+        assert await count_rows(app, table, user) == 0, table
+    assert await count_row(app, user) == (0, 0, True)
+
+
+@pytest.mark.postgresql  # on SQLite a transaction never suspends (SQLiteDatabase.transaction)
+async def test_a_create_running_when_the_erasure_arrives_is_erased_with_the_rest(
+    app: FastAPI, client: httpx.AsyncClient, jwks: JWKSServer, eddsa: SigningKey
+) -> None:
+    """A create that holds the account's count row when the erasure starts (as
+    taskapi.tasks._hold_room does, in another process): the erasure waits for the row's lock
+    and then erases that task too. Nothing committed before the 202 outlives it."""
+    user = new_id()
+    token = jwks.sign(eddsa, user, sid=new_id())
+    assert (await create_task(client, user, token)).status_code == 201
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_create() -> None:
+        async with app.state.database.transaction() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO task_counts (user_id, total, completed) VALUES (:user, 0, 0)"
+                    " ON CONFLICT (user_id) DO UPDATE SET total = task_counts.total"
+                    " WHERE task_counts.erased_until IS NULL"
+                ).bindparams(user=user)
+            )
+            holding.set()
+            await release.wait()
+            await connection.execute(
+                text(
+                    "INSERT INTO tasks (user_id, title, completed, created_at, updated_at,"
+                    " version, priority, tags) VALUES (:user, 'late', false, :now, :now, 1, 1,"
+                    " '[]')"
+                ).bindparams(user=user, now=datetime.now(UTC))
+            )
+
+    creating = asyncio.create_task(slow_create())
+    await holding.wait()
+    purge = asyncio.create_task(
         post_event(client, set_for(eddsa, ACCOUNT_PURGED, account_subject(user)))
     )
-    # Once the erasure has committed (its tombstone is there) and before the second one:
-    while await count_rows(app, "revocations", user) == 0:
-        assert not delivered.done(), (await delivered).text
-        await asyncio.sleep(0.02)
-    # As a process that has not yet polled would: straight to the database.
-    async with app.state.database.connect() as connection:
-        await connection.execute(
-            text(
-                "INSERT INTO tasks (user_id, title, completed, created_at, updated_at, version,"
-                " priority, tags) VALUES (:user, 'late', false, :now, :now, 1, 1, '[]')"
-            ).bindparams(user=user, now=datetime.now(UTC))
-        )
-    assert not delivered.done()  # the second erasure is still to come
-    assert await count_rows(app, "tasks", user) == 1
-    assert (await delivered).status_code == 202
+    await asyncio.sleep(0.3)
+    assert not purge.done()  # waiting for the create's transaction
+    release.set()
+    await creating
+    assert (await purge).status_code == 202
     assert await count_rows(app, "tasks", user) == 0
+    assert await count_row(app, user) == (0, 0, True)
 
 
 async def assert_purge_refused_and_nothing_erased(
@@ -255,7 +317,7 @@ async def test_a_purge_the_sender_has_stopped_waiting_for_is_refused_and_erases_
 ) -> None:
     """The web app keeps the account when no 202 came within PURGE_TIMEOUT_MS (15 s): an
     account-purged SET older than PURGE_MAX_AGE_SECONDS (10 s) is refused, whole."""
-    assert security_events.PURGE_MAX_AGE_SECONDS + security_events.SETTLE_SECONDS < 15
+    assert security_events.PURGE_MAX_AGE_SECONDS < 15
     user = new_id()
     token = jwks.sign(eddsa, user, sid=new_id())
     assert (await create_task(client, user, token)).status_code == 201
@@ -282,8 +344,8 @@ async def test_the_purges_age_is_checked_just_before_its_commit(
     monkeypatch.setattr(security_events, "PURGE_MAX_AGE_SECONDS", 1.0)
     erase = revocation.erase_subject
 
-    async def slow_erase(connection: Any, user_id: str) -> int:
-        erased = await erase(connection, user_id)
+    async def slow_erase(connection: Any, user_id: str, until: datetime) -> int:
+        erased = await erase(connection, user_id, until)
         await asyncio.sleep(1.2)  # the erasure has run; its commit is still to come
         return erased
 
@@ -530,12 +592,14 @@ async def test_entries_are_dropped_once_every_token_they_concern_has_expired(
         left = (until.replace(tzinfo=until.tzinfo or UTC) - datetime.now(UTC)).total_seconds()
         assert kept_for - 10 < left <= kept_for
 
+    assert await count_row(app, users[0]) == (0, 0, True)
     # Past `until`: the rows go (prune), and memory follows on the next refresh.
     later = datetime.now(UTC) + timedelta(seconds=kept_for + 1)
     await revocation.prune(app.state.database, later)
     for table in ("revocations", "received_security_events"):
         async with app.state.database.connect() as connection:
             assert await connection.scalar(text(f"SELECT count(*) FROM {table}")) == 0  # noqa: S608
+    assert await count_row(app, users[0]) is None  # the erased account's mark too
     await revocations.refresh(app.state.database)
     assert len(revocations) == 0
 

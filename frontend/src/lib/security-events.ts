@@ -34,11 +34,11 @@ export const RETRY_FOR_MS = 15 * 60 * 1000;
 /** How long one delivery may take: the task API answers a session event in milliseconds. */
 const DELIVERY_TIMEOUT_MS = 3_000;
 /**
- * An account's erasure waits for every task API process to learn of it (a few seconds).
+ * An account's erasure may wait for the task API's locks (a write of that account in flight).
  * Tied to the task API's PURGE_MAX_AGE_SECONDS (10 s, backend/src/taskapi/security_events.py):
  * it refuses an account-purged SET older than that, so it never erases after this wait is over
- * and the account kept. Keep this above that bound plus its SETTLE_SECONDS (3 s) and some
- * margin for the round trip and the clocks' difference; change both together.
+ * and the account kept. Keep this above that bound with some margin for the round trip and
+ * the clocks' difference; change both together.
  */
 const PURGE_TIMEOUT_MS = 15_000;
 const FIRST_RETRY_MS = 500;

@@ -43,7 +43,9 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def _unauthorized(detail: str, *, error: str | None = "invalid_token") -> HTTPException:
+def unauthorized(detail: str, *, error: str | None = "invalid_token") -> HTTPException:
+    """401 with the RFC 6750 §3 challenge: `error` is its error code (invalid_token), None
+    for a request that carried no credentials."""
     # RFC 6750 §3: no error code when the request carried no credentials at all.
     challenge = f'Bearer error="{error}"' if error else "Bearer"
     return HTTPException(
@@ -62,7 +64,7 @@ async def authenticate(
     if len(request.headers.get("authorization", "")) > MAX_TOKEN_BYTES:
         return _refuse(request, errors.OVERSIZED_TOKEN)
     if credentials is None:
-        raise _unauthorized(errors.MISSING_TOKEN, error=None)
+        raise unauthorized(errors.MISSING_TOKEN, error=None)
     try:
         principal: Principal = await request.app.state.verifier.verify(credentials.credentials)
     except InvalidToken as refused:
@@ -82,7 +84,7 @@ def _refuse(request: Request, reason: str) -> NoReturn:
     log.warning(
         "authentication failed", extra={"reason": reason, "request_id": request_id_var.get()}
     )
-    raise _unauthorized(reason)
+    raise unauthorized(reason)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

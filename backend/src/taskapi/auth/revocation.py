@@ -156,23 +156,37 @@ class Revocations:
 
 
 async def prune(database: Database, now: datetime) -> None:
-    """Delete the rows whose `until` has passed (revocations and SETs received)."""
+    """Delete the rows whose `until` has passed (revocations, SETs received, and the marks of
+    erased accounts)."""
+    counts = tasks.counts_table.c
     async with database.background() as connection:
         await connection.execute(delete(revocations_table).where(_rows.until <= now))
         await connection.execute(delete(received_table).where(received_table.c.until <= now))
+        await connection.execute(
+            delete(tasks.counts_table).where(
+                counts.erased_until.is_not(None), counts.erased_until <= now
+            )
+        )
 
 
-async def erase_subject(connection: Connection, user_id: str) -> int:
-    """Delete every task, tag, idempotency key and count of `user_id`; how many tasks. The
-    search index follows the tasks (its triggers, migrations 0005-0006)."""
+async def erase_subject(connection: Connection, user_id: str, until: datetime) -> int:
+    """Delete every task, tag and idempotency key of `user_id`, and mark the account erased
+    until `until` (its count row, migration 0008: creating a task is refused meanwhile, by any
+    process, whatever token it was sent); how many tasks. The mark comes first: on PostgreSQL
+    it waits for a create holding that row to commit, and the deletes that follow then see
+    its task. The search index and the counts follow the tasks (their triggers)."""
+    upsert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
+    counts = tasks.counts_table
+    await connection.execute(
+        upsert(counts)
+        .values(user_id=user_id, total=0, completed=0, erased_until=until)
+        .on_conflict_do_update(index_elements=[counts.c.user_id], set_={"erased_until": until})
+    )
     await connection.execute(delete(tasks.tags_table).where(tasks.tags_table.c.user_id == user_id))
     erased = await connection.execute(
         delete(tasks.tasks_table).where(tasks.columns.user_id == user_id)
     )
     await connection.execute(delete(keys_table).where(keys_table.c.user_id == user_id))
-    await connection.execute(
-        delete(tasks.counts_table).where(tasks.counts_table.c.user_id == user_id)
-    )
     return int(getattr(erased, "rowcount", 0))
 
 

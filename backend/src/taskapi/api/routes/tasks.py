@@ -24,6 +24,7 @@ from taskapi.api.deps import (
     OwnedTask,
     OwnerId,
     task_not_found,
+    unauthorized,
 )
 from taskapi.models import (
     SEARCH_MAX,
@@ -286,6 +287,10 @@ async def create_task(
         outcome = await idempotency.create_once(database, owner, idempotency_key, body, quota)
     except tasks.QuotaReached as reached:
         raise quota_reached(reached) from None
+    except tasks.AccountErased:
+        # A token this process has not yet learnt is revoked (taskapi.auth.revocation): the
+        # database knew, and refused the write, as every process will from its next poll.
+        raise unauthorized(errors.ACCOUNT_DELETED) from None
     except idempotency.KeyReused:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors.IDEMPOTENCY_KEY_REUSED
