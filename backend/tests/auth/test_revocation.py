@@ -214,6 +214,26 @@ async def test_account_purged_erases_everything_and_no_write_is_accepted(
     assert (await list_tasks(client, neighbour, neighbours)).json()
 
 
+async def test_a_deleted_accounts_token_is_refused_as_deleted_though_its_session_ended_too(
+    app: FastAPI, client: httpx.AsyncClient, jwks: JWKSServer, eddsa: SigningKey
+) -> None:
+    """Deleting an account ends its sessions as well (the web app sends account-purged and a
+    session-revoked for each session): the refusal names the deletion, here and in a process
+    that learnt both from the table."""
+    user, session = new_id(), new_id()
+    token = jwks.sign(eddsa, user, sid=session)
+    for event in (
+        set_for(eddsa, ACCOUNT_PURGED, account_subject(user)),
+        set_for(eddsa, SESSION_REVOKED, session_subject(user, session)),
+    ):
+        assert (await post_event(client, event)).status_code == 202
+    assert_ended(await list_tasks(client, user, token), errors.ACCOUNT_DELETED)
+    polled = revocation.Revocations(max_token_lifetime=900, leeway=0)
+    assert await polled.refresh(app.state.database)
+    assert polled.refusal(user, session, time.time()) == errors.ACCOUNT_DELETED
+    assert polled.refusal(new_id(), session, time.time()) == errors.SESSION_ENDED
+
+
 class NotYetPolled:
     """This process's revocations as another process has them before its next poll: none."""
 
