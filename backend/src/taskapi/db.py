@@ -53,6 +53,22 @@ POOL_SIZE = 32  # per process; PostgreSQL allows 100 connections by default
 LONG_READS_PER_PERSON = 4  # per process: see PerPersonLimit
 
 
+def sqlstate_classes(error: Exception) -> set[str]:
+    """The SQLSTATE classes (first two characters, PostgreSQL Appendix A) a driver error
+    carries, directly or as its cause; empty for SQLite's errors, which have none."""
+    original = getattr(error, "orig", None)
+    causes = (original, getattr(original, "__cause__", None))
+    codes = (getattr(cause, "sqlstate", None) for cause in causes)
+    return {code[:2] for code in codes if isinstance(code, str)}
+
+
+def rolled_back(error: Exception) -> bool:
+    """PostgreSQL undid the transaction to break a cycle of waits between concurrent writers
+    (class 40: 40P01 deadlock_detected, 40001 serialization_failure): nothing it did remains,
+    and running it again is safe."""
+    return isinstance(error, sqlalchemy.exc.DBAPIError) and "40" in sqlstate_classes(error)
+
+
 class StatementTimeout(Exception):
     """A statement ran past its time budget and was stopped; it changed nothing (reads only)."""
 

@@ -33,6 +33,10 @@ IDEMPOTENT_TASK_DELETED = "The task this Idempotency-Key created has since been 
 BODY_TOO_LARGE = "Request body too large: the limit is 1 MiB"
 ISSUER_UNREACHABLE = "Cannot verify the token now: the issuer's keys are unreachable"
 DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly"
+WRITE_ROLLED_BACK = (
+    "Another change to the same tasks was being made at the same moment, so nothing was"
+    " changed; try again"
+)
 
 # --- HTTP semantics (fix/http): 405 and 415 --------------------------------------------------
 METHOD_NOT_ALLOWED = "Method not allowed on this path: the Allow header lists the ones it has"

@@ -24,7 +24,7 @@ from taskapi.auth.jwks import JWKSCache
 from taskapi.auth.revocation import Revocations
 from taskapi.auth.verifier import TokenVerifier
 from taskapi.config import Settings, get_settings
-from taskapi.db import open_database
+from taskapi.db import open_database, rolled_back, sqlstate_classes
 from taskapi.head import HeadAsGet
 from taskapi.observability import RequestContext, configure_logging
 from taskapi.tasks import VersionMismatch
@@ -116,15 +116,18 @@ def is_unavailability(error: Exception) -> bool:
         return True
     if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
         return True
-    causes = (error.orig, getattr(error.orig, "__cause__", None))
-    sqlstates = [getattr(cause, "sqlstate", None) for cause in causes]
-    return any(
-        isinstance(code, str) and code[:2] in UNAVAILABLE_SQLSTATE_CLASSES for code in sqlstates
-    )
+    return bool(sqlstate_classes(error) & UNAVAILABLE_SQLSTATE_CLASSES)
 
 
 async def database_unavailable(_request: Request, error: Exception) -> JSONResponse:
-    """503, retry soon."""
+    """503, retry soon: the database cannot be reached, or it undid this request's writes to
+    break a deadlock with another's (nothing was changed; the same request will go through)."""
+    if rolled_back(error):
+        return JSONResponse(
+            status_code=503,
+            content={"detail": errors.WRITE_ROLLED_BACK},
+            headers={"Retry-After": "1"},
+        )
     if not is_unavailability(error):
         raise error
     return JSONResponse(

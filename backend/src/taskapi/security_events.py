@@ -41,9 +41,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import jwt
+from sqlalchemy.exc import DBAPIError
 
 from taskapi import errors
 from taskapi.auth import revocation
@@ -56,6 +58,7 @@ from taskapi.auth.verifier import (
     is_security_event_type,
     issued_at,
 )
+from taskapi.db import rolled_back
 
 MEDIA_TYPE = "application/secevent+jwt"  # RFC 8417 §7.2
 # The task API's name as an audience: not a URL anyone could be sent to, and not the web app's
@@ -161,7 +164,8 @@ def _decode(
 
 def _event(claims: dict[str, Any], issued: float) -> SecurityEvent:
     jti = claims["jti"]
-    if not isinstance(jti, str) or not jti or len(jti) > JTI_MAX:
+    # Printable only (no NUL, no lone surrogate, no control character): it is stored as text.
+    if not isinstance(jti, str) or not jti or len(jti) > JTI_MAX or not jti.isprintable():
         raise _invalid(errors.SET_MISSING_CLAIM)
     events = claims["events"]
     # OpenID SSF 1.0 §4.1.8: exactly one event per SET.
@@ -199,15 +203,37 @@ def _subject(sub_id: object, event_type: str) -> tuple[str, str | None]:
         raise _invalid(errors.SET_BAD_SUBJECT) from None
 
 
+# How many times an event's transaction is run when PostgreSQL undoes it to break a deadlock
+# with a write of the same account in flight (taskapi.db.rolled_back).
+APPLY_ATTEMPTS = 3
+
+
 async def apply(event: SecurityEvent, database: Database, revocations: Revocations) -> bool:
     """Record the event (and for an account-purged one, erase the account's tasks) in one
     transaction, then in this process's memory; False when its `jti` was applied before, and
-    nothing was done.
+    nothing was done. A transaction PostgreSQL undoes to break a deadlock is run again, up to
+    APPLY_ATTEMPTS times in all.
 
     Raises RefusedEvent (`invalid_request`, errors.SET_PURGE_TOO_LATE) for an account-purged
     SET whose `iat` is more than PURGE_MAX_AGE_SECONDS old just before its erasure commits:
     the transaction is rolled back, so nothing is erased, recorded or refused."""
     until = revocations.keep_until()
+    for attempt in range(1, APPLY_ATTEMPTS + 1):
+        try:
+            if not await _record(event, database, until):
+                return False
+            break
+        except DBAPIError as error:
+            if attempt == APPLY_ATTEMPTS or not rolled_back(error):
+                raise
+    if event.session_id is None:
+        revocations.add_subject(event.user_id, until)
+    else:
+        revocations.add_session(event.session_id, until)
+    return True
+
+
+async def _record(event: SecurityEvent, database: Database, until: datetime) -> bool:
     async with database.transaction() as connection:
         if not await revocation.first_receipt(connection, event.jti, until):
             return False
@@ -223,8 +249,4 @@ async def apply(event: SecurityEvent, database: Database, revocations: Revocatio
             and time.time() - event.issued_at > PURGE_MAX_AGE_SECONDS
         ):
             raise _invalid(errors.SET_PURGE_TOO_LATE)
-    if event.session_id is None:
-        revocations.add_subject(event.user_id, until)
-    else:
-        revocations.add_session(event.session_id, until)
     return True

@@ -292,9 +292,17 @@ async def clear_completed(connection: Connection, owner: str) -> int:
     """Delete every completed task of the owner (their tags go with them); how many. On SQLite,
     whose statements run on the event loop (taskapi.db), in batches of CLEAR_BATCH with the loop
     free between them: each batch commits on its own, and a task completed meanwhile may go
-    with the last one (it is completed: that is what was asked). On PostgreSQL one statement."""
+    with the last one (it is completed: that is what was asked). On PostgreSQL, inside the
+    caller's transaction, the rows are locked in id order first and then deleted: the lock
+    order of `taskapi.auth.revocation.erase_subject`, so the two never deadlock (a DELETE's
+    own order of locking rows and the count row, interleaved, did)."""
     completed = _owned(owner, StatusFilter.completed)
     if connection.dialect.name != "sqlite":
+        await connection.execute(
+            select(columns.id).where(*completed).order_by(columns.id).with_for_update()
+        )
+        # The rows it locked, and any completed since by a writer that has committed (none of
+        # them waits for this transaction: it holds no count row yet).
         result = await connection.execute(delete(tasks_table).where(*completed))
         return int(getattr(result, "rowcount", 0))
     batch = select(columns.id).where(*completed).limit(CLEAR_BATCH).scalar_subquery()

@@ -176,9 +176,26 @@ async def erase_subject(connection: Connection, user_id: str, until: datetime) -
     until `until` (its count row, migration 0008: creating a task is refused meanwhile, by any
     process, whatever token it was sent); how many tasks. The mark comes first: on PostgreSQL
     it waits for a create holding that row to commit, and the deletes that follow then see
-    its task. The search index and the counts follow the tasks (their triggers)."""
-    upsert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
+    its task. The search index and the counts follow the tasks (their triggers).
+
+    Lock order (PostgreSQL), that of the writers it may meet, so that no wait of one on the
+    other closes a cycle (a deadlock, which PostgreSQL ends by undoing one side): an edit
+    holds its task's row, then the count row (the counts trigger); a create with an
+    Idempotency-Key deletes the account's expired keys, then takes the count row. So the
+    erasure locks the account's task rows in id order (as `tasks.clear_completed` does), then
+    deletes its keys, then marks the count row; after the mark it deletes the tags, the tasks
+    and the keys a create committed meanwhile."""
+    sqlite_database = connection.dialect.name == "sqlite"
+    upsert = sqlite.insert if sqlite_database else postgresql.insert
     counts = tasks.counts_table
+    if not sqlite_database:  # SQLite: one writer at a time, no row locks
+        await connection.execute(
+            select(tasks.columns.id)
+            .where(tasks.columns.user_id == user_id)
+            .order_by(tasks.columns.id)
+            .with_for_update()
+        )
+        await connection.execute(delete(keys_table).where(keys_table.c.user_id == user_id))
     await connection.execute(
         upsert(counts)
         .values(user_id=user_id, total=0, completed=0, erased_until=until)

@@ -248,7 +248,11 @@ async def clear_completed(
     database: DatabaseDep,
     status_filter: Annotated[Literal["completed"], Query(alias="status")],
 ) -> Cleared:
-    async with database.connect() as connection:
+    # PostgreSQL: a transaction, to lock the rows before deleting them (tasks.clear_completed);
+    # SQLite: batches that each commit, with other requests served between them.
+    sqlite = isinstance(database, db.SQLiteDatabase)
+    opened = database.connect() if sqlite else database.transaction()
+    async with opened as connection:
         return Cleared(deleted=await tasks.clear_completed(connection, owner))
 
 
