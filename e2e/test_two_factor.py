@@ -42,6 +42,8 @@ CODE_FIELD = "Code from your authenticator app"
 
 
 PERIOD = 30  # seconds, RFC 6238's and Better Auth's default
+# Four characters of a backup code (frontend/src/lib/backup-code.ts).
+BACKUP_GROUP = "[23456789ACDEFGHJKMNPQRTVWXY]{4}"
 
 
 @dataclass
@@ -131,6 +133,9 @@ def turn_on_two_factor(page: Page, password: str = PASSWORD) -> TwoFactor:
     screenshot(page, "account-backup-codes")
     factor.backup_codes = [code.strip() for code in codes.all_inner_texts()]
     assert len(set(factor.backup_codes)) == 10
+    # Easy to read off paper: one case, no look-alikes (0/O, 1/I/L, 2/Z, 5/S, 8/B), in groups.
+    for backup_code in factor.backup_codes:
+        assert re.fullmatch(rf"{BACKUP_GROUP}-{BACKUP_GROUP}-{BACKUP_GROUP}", backup_code)
     expect(page.get_by_role("button", name="Download codes")).to_be_visible()
     page.get_by_role("button", name="I have saved them").click()
     expect(codes).to_have_count(0)  # shown once
@@ -181,16 +186,18 @@ def test_two_factor_sign_in_with_app_codes_and_backup_codes(
     expect(page).to_have_url(re.compile(r"/tasks$"))
     expect(page.get_by_role("heading", name="Your tasks")).to_be_visible()
 
-    # A backup code works once, on another machine...
+    # A backup code works once, on another machine, typed as from paper: in lower case, without
+    # its dashes, spaced as the person likes...
     backup = factor.backup_codes[3]
     laptop = another_machine(browser, system, people)
     sign_in_with_password(laptop, email)
     expect(laptop).to_have_url(re.compile(r"/login/two-factor$"))
     laptop.get_by_role("button", name="Use a backup code instead").click()
-    enter_code(laptop, backup)
+    typed = backup.lower().replace("-", "")
+    enter_code(laptop, f" {typed[:6]} {typed[6:]}")
     expect(laptop).to_have_url(re.compile(r"/tasks$"))
 
-    # ...and not twice.
+    # ...and not twice, in any form.
     library = another_machine(browser, system, people)
     sign_in_with_password(library, email)
     expect(library).to_have_url(re.compile(r"/login/two-factor$"))

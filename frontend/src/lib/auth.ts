@@ -6,6 +6,7 @@ import { twoFactor } from "better-auth/plugins/two-factor";
 import type { JwtOptions } from "better-auth/plugins/jwt";
 
 import { authDatabase } from "@/lib/auth-database";
+import { newBackupCodes } from "@/lib/backup-code";
 import { checkAuthInputHook } from "@/lib/auth-input";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
 import { confirmedByChangeLink, secretCheckRateLimits, sessionWithCappedClientFields } from "@/lib/auth-guards";
@@ -200,8 +201,9 @@ export const auth = betterAuth({
     // one-time backup codes, both stored encrypted with BETTER_AUTH_SECRET. Turned on only once
     // a first code is confirmed; sign-in with a password then answers `twoFactorRedirect` and
     // sets a 10-minute challenge cookie instead of a session (/login/two-factor completes it).
-    // The issuer in the authenticator app is appName ("Tasks").
-    twoFactor(),
+    // The issuer in the authenticator app is appName ("Tasks"). The backup codes are this app's
+    // own (src/lib/backup-code.ts): one case, no look-alike characters, in groups, ≈ 57 bits.
+    twoFactor({ backupCodeOptions: { customBackupCodesGenerate: newBackupCodes } }),
     // A TOTP code is accepted once, on every path that checks one (RFC 6238 §5.2): the plugin
     // alone takes the same code again while it is in its window (src/lib/totp-once.ts).
     totpOnce(),
