@@ -10,6 +10,8 @@ browser context of its own (`another_machine`, conftest.new_context).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import os
 import re
@@ -18,9 +20,11 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
@@ -338,6 +342,26 @@ def delete_account(page: Page, password: str, code: str | None = None) -> None:
     page.get_by_role("button", name="Delete my account and everything in it").click()
 
 
+def verification_rows(system: System) -> list[tuple[str, str]]:
+    """Better Auth's `verification` table (identifier, value), read from its database as another
+    process would: SQLite, or PostgreSQL (asyncpg on a thread of its own, as postgres_execute)."""
+    query = "SELECT identifier, value FROM verification"
+    if system.auth_database.startswith("sqlite:"):
+        path = system.auth_database.removeprefix("sqlite:")
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            return [(row[0], row[1]) for row in connection.execute(query)]
+
+    async def fetch() -> list[tuple[str, str]]:
+        connection = await asyncpg.connect(system.auth_database)
+        try:
+            return [(row[0], row[1]) for row in await connection.fetch(query)]
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, fetch()).result()
+
+
 def test_deleting_the_account_needs_the_password_and_ends_on_the_sign_in_page(
     browser: Browser, system: System, people: list[BrowserContext]
 ) -> None:
@@ -385,12 +409,26 @@ def test_deleting_an_account_with_two_factor_needs_a_current_code_too(
     expect(alert(page)).to_contain_text("Nothing was deleted.")
     assert page.request.get("/api/auth/get-session").json()["user"]["email"] == email
 
+    # A sign-in elsewhere that passed the password and waits for a code: Better Auth's challenge
+    # (identifier 2fa-…, value the user's id) and its attempt counter.
+    user_id = page.request.get("/api/auth/get-session").json()["user"]["id"]
+    laptop = another_machine(browser, system, people)
+    sign_in_with_password(laptop, email)
+    expect(laptop).to_have_url(re.compile(r"/login/two-factor$"))
+    challenges = [name for name, value in verification_rows(system) if value == user_id]
+    assert challenges
+    assert all(name.startswith("2fa-") for name in challenges)
+
     page.get_by_label(CODE_FIELD).fill(factor.code())
     page.get_by_role("button", name="Delete my account and everything in it").click()
     expect(page).to_have_url(re.compile(r"/login\?deleted=1$"))
     expect(page.locator("main").get_by_role("status")).to_contain_text(
         "Your account has been deleted"
     )
+    # The pending sign-in went with the account, counter included, not left to expire.
+    left = verification_rows(system)
+    assert not [row for row in left if row[1] == user_id]
+    assert not [row for row in left if row[0] in {f"2fa-attempts-{c}" for c in challenges}]
 
     other = another_machine(browser, system, people)
     sign_in_with_password(other, email)
