@@ -1,6 +1,5 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { type FormEvent, type ReactNode, useState } from "react";
 
 import { Section, sectionNote } from "@/components/account/Section";
@@ -9,7 +8,7 @@ import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
 import { typedCode } from "@/lib/backup-code";
 import { PASSWORD_MAX_LENGTH } from "@/lib/auth-limits";
-import { forgetToken } from "@/lib/api-service";
+import { leavingSession } from "@/lib/api-service";
 
 /** Better Auth's and this app's refusals of POST /delete-user, in a person's words; anything
  * else (the task API unreachable, say: its refusal says so itself) is shown as the server said it. */
@@ -43,7 +42,6 @@ export function DeleteAccount({
   initiallyTwoFactor: boolean;
   download: ReactNode;
 }) {
-  const router = useRouter();
   const session = authClient.useSession();
   const sessionUser = session.data?.user as { twoFactorEnabled?: boolean | null } | undefined;
   const [codeAsked, setCodeAsked] = useState(false);
@@ -70,9 +68,8 @@ export function DeleteAccount({
         setError(messageFor(failure));
         return;
       }
-      forgetToken();
-      router.replace("/login?deleted=1");
-      router.refresh();
+      leavingSession();
+      window.location.assign(new URL("/login?deleted=1", window.location.origin).href);
     } catch {
       setError("Cannot reach the server. Check your connection. Nothing was deleted.");
     } finally {
