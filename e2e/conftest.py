@@ -97,6 +97,7 @@ class System:
     url: str  # the web app: the only origin the browser talks to
     backend_url: str
     log: Path  # everything the web app wrote (stdout and stderr)
+    auth_database: str = ""  # Better Auth's AUTH_DATABASE_URL (sqlite:… or postgresql://…)
 
 
 def _start(
@@ -267,7 +268,9 @@ def whole_system(
             }
             with web_app(work, backend_url, secret, settings, frontend_port) as (origin, log, _):
                 wait_until_up(f"{backend_url}/health", backend, work / "backend.log")
-                yield System(url=origin, backend_url=backend_url, log=log)
+                yield System(
+                    url=origin, backend_url=backend_url, log=log, auth_database=auth_database
+                )
         finally:
             stop(backend)
             backend_log = (work / "backend.log").read_text()

@@ -46,6 +46,10 @@ def section(page: Page, title: str) -> Locator:
 def is_signed_out(page: Page) -> None:
     page.goto("/tasks")
     expect(page).to_have_url(re.compile(r"/login\?expired=1$"))
+    # Signed out from another device or by a password change: said so, not "expired".
+    expect(page.locator("main").get_by_role("status")).to_have_text(
+        "You have been signed out. Please sign in again."
+    )
     assert page.request.get("/api/auth/get-session").json() is None
 
 
@@ -310,8 +314,14 @@ def test_sessions_list_names_browser_system_and_address_and_signs_one_out(
         token = session_token(firefox)
         sent: list[str] = []
         page.on("request", lambda request: sent.append(f"{request.url} {request.post_data}"))
+        # The button says which session, time included: two sessions of one browser and address
+        # differ only in when they were last active.
         other.get_by_role(
-            "button", name=re.compile("^Sign out Firefox 128 on Windows 10 at")
+            "button",
+            name=re.compile(
+                r"^Sign out Firefox 128 on Windows 10 at 198\.51\.100\.\d+,"
+                r" last active \d+ \w+ \d{4}, \d{2}:\d{2} UTC$"
+            ),
         ).click()
         expect(sessions).to_have_count(1)
         assert sent

@@ -124,7 +124,7 @@ def test_a_session_that_ends_sends_the_person_to_login_with_a_message(
     page.get_by_label("New task").fill("Typed after the session ended")
     page.get_by_role("button", name="Add task").click()
     expect(page).to_have_url(re.compile(r"/login\?expired=1$"))
-    expect(page.get_by_text("Your session has expired. Please sign in again.")).to_be_visible()
+    expect(page.get_by_text("You have been signed out. Please sign in again.")).to_be_visible()
     screenshot(page, "login-expired")
 
 

@@ -89,7 +89,9 @@ export function AuthForm({
         {signup ? "Create your account" : "Sign in"}
       </h1>
 
-      {expired && <Notice kind="info">Your session has expired. Please sign in again.</Notice>}
+      {/* ?expired=1: the session ended, whether it timed out or was ended elsewhere (sign-out there,
+          a password change), which the page cannot tell apart: say what happened, not why. */}
+      {expired && <Notice kind="info">You have been signed out. Please sign in again.</Notice>}
       {passwordReset && (
         <Notice kind="info">Your password has been changed. Sign in with the new one.</Notice>
       )}

@@ -5,6 +5,8 @@ import { TWO_FACTOR_CODE_MAX_LENGTH } from "@/lib/auth-limits";
  * The field for a two-factor code: six digits from an authenticator app (RFC 6238), or, where the
  * caller allows one (`digitsOnly={false}` and a label that says so), a backup code. The browser
  * may offer a code it received (`autocomplete="one-time-code"`, HTML's autofill field names).
+ * Whatever is typed here is sent as `typedCode(value)` (src/lib/backup-code.ts): spaces, dashes
+ * and case forgiven, in one place for every form that has this field.
  */
 export function CodeField({
   label = "Code from your authenticator app",

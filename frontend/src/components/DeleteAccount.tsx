@@ -1,14 +1,14 @@
 "use client";
 
-import { useRouter } from "next/navigation";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, type ReactNode, useState } from "react";
 
 import { Section, sectionNote } from "@/components/account/Section";
 import { CodeField } from "@/components/CodeField";
 import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
+import { typedCode } from "@/lib/backup-code";
 import { PASSWORD_MAX_LENGTH } from "@/lib/auth-limits";
-import { forgetToken } from "@/lib/api-service";
+import { leavingSession } from "@/lib/api-service";
 
 /** Better Auth's and this app's refusals of POST /delete-user, in a person's words; anything
  * else (the task API unreachable, say: its refusal says so itself) is shown as the server said it. */
@@ -32,9 +32,16 @@ function messageFor(error: { status: number; code?: string; message?: string }):
  *
  * `initiallyTwoFactor` is the server's view when the page was made; the live session is used
  * once it has arrived, and a server that asks for a code (TWO_FACTOR_CODE_REQUIRED) shows the field.
+ * `download`: the "Download my data" buttons (components/DownloadData.tsx, as on the task page),
+ * shown just under the warning, so that keeping a copy is one click away before deleting.
  */
-export function DeleteAccount({ initiallyTwoFactor }: { initiallyTwoFactor: boolean }) {
-  const router = useRouter();
+export function DeleteAccount({
+  initiallyTwoFactor,
+  download,
+}: {
+  initiallyTwoFactor: boolean;
+  download: ReactNode;
+}) {
   const session = authClient.useSession();
   const sessionUser = session.data?.user as { twoFactorEnabled?: boolean | null } | undefined;
   const [codeAsked, setCodeAsked] = useState(false);
@@ -54,16 +61,15 @@ export function DeleteAccount({ initiallyTwoFactor }: { initiallyTwoFactor: bool
       // `code` is this app's field, read by the server's guard before Better Auth's endpoint
       // (which ignores fields it does not know).
       const body: { password: string; code?: string } = { password };
-      if (twoFactor) body.code = code.replace(/\s/g, "");
+      if (twoFactor) body.code = typedCode(code);
       const { error: failure } = await authClient.deleteUser(body);
       if (failure) {
         if (failure.code === "TWO_FACTOR_CODE_REQUIRED") setCodeAsked(true);
         setError(messageFor(failure));
         return;
       }
-      forgetToken();
-      router.replace("/login?deleted=1");
-      router.refresh();
+      leavingSession();
+      window.location.assign(new URL("/login?deleted=1", window.location.origin).href);
     } catch {
       setError("Cannot reach the server. Check your connection. Nothing was deleted.");
     } finally {
@@ -75,8 +81,9 @@ export function DeleteAccount({ initiallyTwoFactor }: { initiallyTwoFactor: bool
     <Section title="Delete my account" danger>
       <p className={sectionNote}>
         This erases your account, every task and tag in it, and every setting you saved, for good: it cannot be
-        undone. Download your data from the task page first if you want to keep a copy.
+        undone. If you want to keep a copy of your tasks, download them first:
       </p>
+      {download}
       {error && <Notice kind="error">{error}</Notice>}
       {!open ? (
         <button

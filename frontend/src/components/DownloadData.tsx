@@ -10,12 +10,26 @@ const FORMATS: { format: ExportFormat; label: string }[] = [
   { format: "csv", label: "CSV (spreadsheet)" },
 ];
 
+/** Where the buttons sit: at the foot of the task page, set off by a rule; or inside a card of the
+ * account page, next to deleting the account. */
+const PLACEMENT = {
+  foot: "mt-8 border-t border-slate-200 pt-4 text-sm text-slate-600",
+  inline: "mb-3 text-sm text-slate-600",
+} as const;
+
 /**
  * "Download my data": every task as a JSON or CSV file, streamed by the task API
  * (GET /api/{user_id}/export). The request needs the Bearer token, which a plain link
  * cannot carry, so the file is fetched, then handed to the browser as an object URL.
+ * On the task page (at its foot) and on the account page (in "Delete my account").
  */
-export function DownloadData({ userId }: { userId: string }) {
+export function DownloadData({
+  userId,
+  placement = "foot",
+}: {
+  userId: string;
+  placement?: keyof typeof PLACEMENT;
+}) {
   const [busy, setBusy] = useState<ExportFormat | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -39,7 +53,7 @@ export function DownloadData({ userId }: { userId: string }) {
   }
 
   return (
-    <section aria-label="Download my data" className="mt-8 border-t border-slate-200 pt-4 text-sm text-slate-600">
+    <section aria-label="Download my data" className={PLACEMENT[placement]}>
       <p className="flex flex-wrap items-center gap-2">
         <span>Download my data (every task):</span>
         {FORMATS.map(({ format, label }) => (

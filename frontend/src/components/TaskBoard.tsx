@@ -1,7 +1,6 @@
 "use client";
 
 import Link from "next/link";
-import { useRouter } from "next/navigation";
 import { type FormEvent, useEffect, useRef, useState } from "react";
 
 import {
@@ -14,7 +13,7 @@ import {
   type TagCount,
   type Task,
   api,
-  forgetToken,
+  leavingSession,
 } from "@/lib/api-service";
 import {
   DueLabel,
@@ -74,7 +73,6 @@ function typingIn(target: EventTarget | null): boolean {
 }
 
 export function TaskBoard({ userId, userName }: { userId: string; userName: string }) {
-  const router = useRouter();
   const [tasks, setTasks] = useState<Task[]>([]);
   const [total, setTotal] = useState(0);
   const [tagCounts, setTagCounts] = useState<TagCount[]>([]);
@@ -328,10 +326,10 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
   }
 
   async function signOut() {
-    forgetToken();
+    leavingSession();
     await authClient.signOut();
-    router.replace("/login");
-    router.refresh();
+    // A full page load: nothing of this person's stays in the tab's memory.
+    window.location.assign(new URL("/login", window.location.origin).href);
   }
 
   const filtered = view.q !== "" || view.tags.length > 0;

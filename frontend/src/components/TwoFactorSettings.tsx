@@ -7,6 +7,7 @@ import { Section, primaryButton, secondaryButton, sectionNote } from "@/componen
 import { CodeField } from "@/components/CodeField";
 import { Notice, TextField } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
+import { typedCode } from "@/lib/backup-code";
 import { PASSWORD_MAX_LENGTH } from "@/lib/auth-limits";
 import { twoFactorMessage } from "@/lib/two-factor-messages";
 
@@ -99,7 +100,7 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
   function confirm(event: FormEvent<HTMLFormElement>, backupCodes: string[]) {
     event.preventDefault();
     void run(async () => {
-      const { error: failure } = await authClient.twoFactor.verifyTotp({ code: code.replace(/\s/g, "") });
+      const { error: failure } = await authClient.twoFactor.verifyTotp({ code: typedCode(code) });
       if (failure) return setError(twoFactorMessage(failure));
       setOverride(true);
       go({ kind: "backup-codes", backupCodes });
@@ -110,7 +111,7 @@ export function TwoFactorSettings({ initiallyEnabled }: { initiallyEnabled: bool
    * rather than a literal: the client's types list only the plugin's own `password`, and
    * Better Auth passes the whole body to the hooks. */
   function withCode(): { password: string } {
-    const body = { password, code: code.replace(/\s/g, "") };
+    const body = { password, code: typedCode(code) };
     return body;
   }
 

@@ -7,6 +7,7 @@ import { type FormEvent, useState } from "react";
 import { CodeField } from "@/components/CodeField";
 import { Notice } from "@/components/ui";
 import { authClient } from "@/lib/auth-client";
+import { typedCode } from "@/lib/backup-code";
 import { twoFactorMessage } from "@/lib/two-factor-messages";
 
 /** Answers after which this sign-in cannot go on: the person starts again from /login. */
@@ -31,10 +32,10 @@ export function TwoFactorSignIn() {
     setBusy(true);
     setError(null);
     try {
-      // Authenticator apps show "123 456"; backup codes are typed as shown ("abcde-12345").
+      // As typed: "123 456" from an app, "7kqm d4xr hw9c" from paper (src/lib/backup-code.ts).
       const { error: failure } = backup
-        ? await authClient.twoFactor.verifyBackupCode({ code: code.trim() })
-        : await authClient.twoFactor.verifyTotp({ code: code.replace(/\s/g, "") });
+        ? await authClient.twoFactor.verifyBackupCode({ code: typedCode(code) })
+        : await authClient.twoFactor.verifyTotp({ code: typedCode(code) });
       if (failure) {
         setError(twoFactorMessage(failure));
         setStartAgain(START_AGAIN.has(failure.code ?? ""));
@@ -60,7 +61,7 @@ export function TwoFactorSignIn() {
       <h1 className="mb-6 text-3xl font-bold tracking-tight">Two-factor sign-in</h1>
       <p className="mb-4 text-slate-700">
         {backup
-          ? "Type one of the backup codes you saved when you turned on two-factor sign-in. Each one works once."
+          ? "Type one of the backup codes you saved when you turned on two-factor sign-in, in capitals or not, with or without its dashes. Each one works once."
           : "Open your authenticator app and type the 6-digit code it shows for Tasks."}
       </p>
 

@@ -90,10 +90,17 @@ function expiryOf(token: string): number {
   }
 }
 
+/** Set by this tab's own sign-out, which then leaves the page itself (a full load resets it). */
+let signingOut = false;
+
 function sessionExpired(): never {
   cached = null;
-  // A full page load, not a client-side navigation: it also drops every bit of in-memory state.
-  window.location.assign(new URL("/login?expired=1", window.location.origin).href);
+  // A request still in flight when this tab signs out gets its 401 as expected: the sign-out
+  // leads to /login on its own, not to "you have been signed out" by someone else.
+  if (!signingOut) {
+    // A full page load, not a client-side navigation: it also drops every bit of in-memory state.
+    window.location.assign(new URL("/login?expired=1", window.location.origin).href);
+  }
   throw new SessionExpiredError();
 }
 
@@ -124,9 +131,19 @@ async function token(forceRefresh = false): Promise<string> {
   return pending;
 }
 
-/** Forget the token (on sign-out), so the next person on this tab never uses it. */
+/** Forget the token (its session was replaced), so it is never sent again. */
 export function forgetToken(): void {
   cached = null;
+}
+
+/**
+ * This tab is leaving its session (sign-out, the account deleted): forget the token, and
+ * let no request still in flight send the page to /login?expired=1. The caller then loads
+ * its own page afresh (a full page load, which also clears `signingOut`).
+ */
+export function leavingSession(): void {
+  cached = null;
+  signingOut = true;
 }
 
 async function send(path: string, init: RequestInit, bearer: string): Promise<Response> {

@@ -33,7 +33,8 @@ export const URL_MAX_LENGTH = 2048;
 export const TOKEN_MAX_LENGTH = 512;
 
 /** A two-factor code: six digits from an authenticator app (RFC 6238), or a backup code
- * (Better Auth's are 11 characters, `xxxxx-xxxxx`); room to spare for spaces a person types. */
+ * (this app's are 14 characters, `XXXX-XXXX-XXXX`: src/lib/backup-code.ts; Better Auth's default,
+ * made before, 11: `xxxxx-xxxxx`); room to spare for spaces a person types. */
 export const TWO_FACTOR_CODE_MAX_LENGTH = 32;
 
 /** Any other text field a Better Auth endpoint accepts. */

@@ -6,6 +6,7 @@ import { twoFactor } from "better-auth/plugins/two-factor";
 import type { JwtOptions } from "better-auth/plugins/jwt";
 
 import { authDatabase } from "@/lib/auth-database";
+import { newBackupCodes } from "@/lib/backup-code";
 import { checkAuthInputHook } from "@/lib/auth-input";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth-limits";
 import { confirmedByChangeLink, secretCheckRateLimits, sessionWithCappedClientFields } from "@/lib/auth-guards";
@@ -104,6 +105,40 @@ async function eraseTasksOrRefuse(user: { id: string }): Promise<void> {
   await purgeOrRefuse(set);
 }
 
+/** After Better Auth has deleted an account (user row, sessions): its pending two-factor sign-in
+ * challenges go too. A sign-in that passed the password and waits for a code is a `verification`
+ * row of the two-factor plugin, identifier `2fa-…` and value the user's id, with its attempt
+ * counter (`2fa-attempts-2fa-…`); Better Auth does not delete them with the user, so they would
+ * stay, naming a deleted account, until they expire (10 minutes). Identifiers as stored with
+ * Better Auth's default `verification.storeIdentifier` (plain), which this file keeps. Never
+ * throws: the account is deleted whatever happens here, and what is left expires on its own. */
+async function forgetTwoFactorChallenges(user: { id: string }): Promise<void> {
+  try {
+    const { adapter } = await auth.$context;
+    const challenges = await adapter.findMany<{ identifier: string }>({
+      model: "verification",
+      where: [
+        { field: "value", value: user.id },
+        { field: "identifier", operator: "starts_with", value: "2fa-" },
+      ],
+    });
+    const identifiers = challenges.map(({ identifier }) => identifier);
+    if (identifiers.length === 0) return;
+    await adapter.deleteMany({
+      model: "verification",
+      where: [
+        {
+          field: "identifier",
+          operator: "in",
+          value: [...identifiers, ...identifiers.map((identifier) => `2fa-attempts-${identifier}`)],
+        },
+      ],
+    });
+  } catch (error) {
+    writeLog("error", "account", "deleting a deleted account's two-factor challenges failed", [error]);
+  }
+}
+
 export const auth = betterAuth({
   appName: "Tasks",
   baseURL,
@@ -152,8 +187,13 @@ export const auth = betterAuth({
     // Deleting an account first erases its tasks at the task API; if that fails, nothing is
     // deleted. `beforeDelete` rather than `databaseHooks.user.delete.before`: Better Auth deletes
     // the sessions before the user row, so a refusal there would leave the person signed out
-    // with the account still there.
-    deleteUser: { enabled: true, beforeDelete: eraseTasksOrRefuse },
+    // with the account still there. Afterwards, its pending two-factor sign-ins are removed
+    // (forgetTwoFactorChallenges).
+    deleteUser: {
+      enabled: true,
+      beforeDelete: eraseTasksOrRefuse,
+      afterDelete: forgetTwoFactorChallenges,
+    },
   },
   session: {
     // How often a session in use is renewed, and so its updatedAt ("last active" on the account
@@ -200,8 +240,9 @@ export const auth = betterAuth({
     // one-time backup codes, both stored encrypted with BETTER_AUTH_SECRET. Turned on only once
     // a first code is confirmed; sign-in with a password then answers `twoFactorRedirect` and
     // sets a 10-minute challenge cookie instead of a session (/login/two-factor completes it).
-    // The issuer in the authenticator app is appName ("Tasks").
-    twoFactor(),
+    // The issuer in the authenticator app is appName ("Tasks"). The backup codes are this app's
+    // own (src/lib/backup-code.ts): one case, no look-alike characters, in groups, ≈ 57 bits.
+    twoFactor({ backupCodeOptions: { customBackupCodesGenerate: newBackupCodes } }),
     // A TOTP code is accepted once, on every path that checks one (RFC 6238 §5.2): the plugin
     // alone takes the same code again while it is in its window (src/lib/totp-once.ts).
     totpOnce(),

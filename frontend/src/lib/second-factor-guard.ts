@@ -1,6 +1,8 @@
 import type { BetterAuthPlugin } from "better-auth";
 import { APIError, createAuthMiddleware, getSessionFromCtx, isAPIError } from "better-auth/api";
 
+import { TOTP_CODE_ALREADY_USED } from "@/lib/totp-once";
+
 /** Checks a code for the signed-in person whose request headers these are; throws (any error)
  * when the code is not right. In auth.ts, Better Auth's two-factor plugin's own checks with a
  * session: `auth.api.verifyTOTP` (POST /two-factor/verify-totp: same secret, digits, period and
@@ -71,7 +73,8 @@ const TOTP_CODE = /^\d{6}$/;
  *   two-factor on need no code (while it is being set up the secret is the person's to see).
  *
  * Refusals are APIError 400 `{code, message}`, the message in a person's words:
- * `PASSWORD_REQUIRED`, `TWO_FACTOR_CODE_REQUIRED`, `INVALID_TWO_FACTOR_CODE`. Without a session
+ * `PASSWORD_REQUIRED`, `TWO_FACTOR_CODE_REQUIRED`, `INVALID_TWO_FACTOR_CODE`,
+ * `TOTP_CODE_ALREADY_USED` (a right code already accepted). Without a session
  * the hook does nothing and the endpoint answers 401 itself. Every guarded path is limited as
  * sign-in is (auth-guards.ts: 3 in 10 s per address), which bounds guessing the code here.
  */
@@ -113,6 +116,10 @@ export function secondFactorGuard(checks: SecondFactorChecks): BetterAuthPlugin 
               await (backup ? checks.backupCode : checks.totp)(code, ctx.headers ?? new Headers());
             } catch (error) {
               if (!isAPIError(error)) throw error;
+              // A right TOTP code already accepted (src/lib/totp-once.ts): said as such.
+              if (!backup && error.body?.code === TOTP_CODE_ALREADY_USED.code) {
+                refuse(TOTP_CODE_ALREADY_USED.code, TOTP_CODE_ALREADY_USED.message);
+              }
               refuse(
                 "INVALID_TWO_FACTOR_CODE",
                 backup

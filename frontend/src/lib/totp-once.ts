@@ -3,7 +3,14 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { BetterAuthPlugin } from "better-auth";
 import { APIError, createAuthMiddleware, getSessionFromCtx } from "better-auth/api";
 import { symmetricDecrypt } from "better-auth/crypto";
-import { TWO_FACTOR_ERROR_CODES } from "better-auth/plugins/two-factor";
+
+/** The refusal of a right code that has been accepted already (or one older than it): a code and
+ * message of its own, not the plugin's INVALID_CODE for a wrong one, so that the page can say
+ * to wait for the next code rather than to retype this one (src/lib/two-factor-messages.ts). */
+export const TOTP_CODE_ALREADY_USED = {
+  code: "TOTP_CODE_ALREADY_USED",
+  message: "That code has just been used. Wait for the next one your app shows.",
+} as const;
 
 /** The table: per user, the time-step of the last TOTP code accepted (one row per user). */
 const LAST_STEP = "totpLastStep";
@@ -48,8 +55,9 @@ function stepOf(secret: string, code: string): number | null {
  * second-factor-guard.ts asks for (get-totp-uri, disable, generate-backup-codes, delete-user).
  * When the code is right (computed here as the plugin computes it), its time-step must be later
  * than the last one accepted for the account: the row is moved on to it in one conditional
- * UPDATE, so two requests with the same code cannot both pass. Otherwise the answer is the
- * plugin's own for a wrong code (401 INVALID_CODE). A wrong code is left to the plugin, which
+ * UPDATE, so two requests with the same code cannot both pass. Otherwise the answer is 401
+ * TOTP_CODE_ALREADY_USED (above), not the plugin's INVALID_CODE: the code is right, only spent,
+ * and the person should wait for the next one. A wrong code is left to the plugin, which
  * counts the failure. An older step's code after a newer one is refused as well (as most
  * verifiers do): the steps only go forward.
  *
@@ -110,7 +118,7 @@ export function totpOnce() {
                 // Another request made the row first (userId is unique): it used this code.
               }
             }
-            throw APIError.from("UNAUTHORIZED", TWO_FACTOR_ERROR_CODES.INVALID_CODE);
+            throw new APIError("UNAUTHORIZED", { ...TOTP_CODE_ALREADY_USED });
           }),
         },
       ],

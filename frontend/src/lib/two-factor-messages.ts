@@ -9,6 +9,10 @@ export function twoFactorMessage(error: { status: number; code?: string; message
   switch (error.code) {
     case "INVALID_CODE":
       return "That code is not right. Type the 6 digits your authenticator app shows now.";
+    // This app's own (src/lib/totp-once.ts, RFC 6238 §5.2): a right code that has signed in or
+    // confirmed something already. Not a typo: the next code will do.
+    case "TOTP_CODE_ALREADY_USED":
+      return "That code has just been used. Wait for the next one your app shows.";
     case "INVALID_BACKUP_CODE":
       return "That backup code is not right, or it has been used already.";
     // This app's own (src/lib/second-factor-guard.ts): turning off or new backup codes without

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 
 import { DeleteAccount } from "@/components/DeleteAccount";
+import { DownloadData } from "@/components/DownloadData";
 import { TwoFactorSettings } from "@/components/TwoFactorSettings";
 import { EmailSection } from "@/components/account/EmailSection";
 import { NameSection } from "@/components/account/NameSection";
@@ -41,7 +42,10 @@ export default async function AccountPage() {
         <PasswordSection />
         <SessionsSection sessions={sessionRows(sessions, session.session.id)} />
         <TwoFactorSettings initiallyEnabled={twoFactorEnabled} />
-        <DeleteAccount initiallyTwoFactor={twoFactorEnabled} />
+        <DeleteAccount
+          initiallyTwoFactor={twoFactorEnabled}
+          download={<DownloadData userId={user.id} placement="inline" />}
+        />
       </div>
     </main>
   );

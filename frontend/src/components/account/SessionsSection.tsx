@@ -13,6 +13,15 @@ import type { SessionRow } from "@/lib/session-list";
 // may differ (a mismatch would be a hydration error).
 const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
+/** "Chrome 120 on Linux at 192.0.2.7, last active 2 Dec 2026, 08:15 UTC (this device)": all that
+ * the row shows, so that two sessions of the same browser and address, whose rows differ only in
+ * their time, are told apart by a screen reader too (each row's button is named by it). */
+function describe(session: SessionRow): string {
+  const where = session.ipAddress ? ` at ${session.ipAddress}` : "";
+  const here = session.current ? " (this device)" : "";
+  return `${session.device}${where}, last active ${WHEN.format(new Date(session.lastActive))} UTC${here}`;
+}
+
 /**
  * Where the account is signed in (Better Auth's sessions: browser and system from the
  * User-Agent, address, last activity), this one marked. Any other can be signed out by its id
@@ -61,7 +70,7 @@ export function SessionsSection({ sessions }: { sessions: SessionRow[] }) {
                 type="button"
                 disabled={busy !== null}
                 className={secondaryButton}
-                aria-label={`Sign out ${session.device}${session.ipAddress ? ` at ${session.ipAddress}` : ""}`}
+                aria-label={`Sign out ${describe(session)}`}
                 onClick={() => void run(session.id, () => revokeSessionById(session.id))}
               >
                 {busy === session.id ? "Signing out…" : "Sign out"}
