@@ -25,12 +25,15 @@ from taskapi.api.deps import (
     OwnedTask,
     OwnerId,
     TaskIdParam,
+    TaskKey,
     authenticate,
+    if_match,
+    owned_task,
     path_owner,
     task_not_found,
     unauthorized,
 )
-from taskapi.api.fast_path import plain_list_query, route_with
+from taskapi.api.fast_path import plain_list_query, plain_task_id, route, route_with
 from taskapi.models import (
     SEARCH_MAX,
     TAGS_MAX,
@@ -198,10 +201,19 @@ async def plain_list(request: Request) -> Response | None:
     query = plain_list_query(request.scope["query_string"], MAX_PAGE, MAX_OFFSET)
     if query is None or not query.reads_an_index:
         return None
-    owner = await path_owner(await authenticate(request), request.path_params["user_id"])
-    database: db.PostgresDatabase | db.SQLiteDatabase = request.app.state.database
-    async with database.connect() as connection:
+    owner = await _owner(request)
+    async with _database(request).connect() as connection:
         return list_response(*await task_json.page(connection, owner, query))
+
+
+async def _owner(request: Request) -> str:
+    """`OwnerId` (401, then 403), for the fast paths."""
+    return await path_owner(await authenticate(request), request.path_params["user_id"])
+
+
+def _database(request: Request) -> db.PostgresDatabase | db.SQLiteDatabase:
+    database: db.PostgresDatabase | db.SQLiteDatabase = request.app.state.database
+    return database
 
 
 async def list_tasks(
@@ -297,8 +309,21 @@ async def clear_completed(
         return Cleared(deleted=await tasks.clear_completed(connection, owner))
 
 
-@router.post(
+async def plain_create(request: Request) -> Response | None:
+    """`create_task` without an Idempotency-Key, its dependencies called in FastAPI's order."""
+    if "idempotency-key" in request.headers:
+        return None
+    owner = await _owner(request)
+    body = await create_body(request)
+    assert body is not None  # a required body: None is never returned
+    return await _create(request, owner, body)
+
+
+@route(
+    router,
+    "POST",
     "",
+    plain_create,
     status_code=status.HTTP_201_CREATED,
     response_model=TaskPublic,
     responses=BODY_ANSWERS
@@ -324,19 +349,15 @@ async def create_task(
         ),
     ] = None,
 ) -> Response:
+    if idempotency_key is None:
+        return await _create(request, owner, body)
     quota: int = request.app.state.settings.task_quota
     try:
-        if idempotency_key is None:
-            async with database.raw_transaction() as connection:  # quota, task, tags together
-                created = await task_json.create(connection, owner, body, quota, utc_now())
-            return json_task_response(created, status.HTTP_201_CREATED)
         outcome = await idempotency.create_once(database, owner, idempotency_key, body, quota)
     except tasks.QuotaReached as reached:
         raise quota_reached(reached) from None
     except tasks.AccountErased:
-        # A token this process has not yet learnt is revoked (taskapi.auth.revocation): the
-        # database knew, and refused the write, as every process will from its next poll.
-        raise unauthorized(errors.ACCOUNT_DELETED) from None
+        raise account_erased() from None
     except idempotency.KeyReused:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors.IDEMPOTENCY_KEY_REUSED
@@ -349,7 +370,45 @@ async def create_task(
     return response
 
 
-@router.get("/{task_id}", response_model=TaskPublic, responses=TASK_ANSWERS, summary="Get a task")
+async def _create(request: Request, owner: str, body: TaskCreate) -> Response:
+    """A create without an Idempotency-Key: 201, 409 at the quota, 401 once erased."""
+    database = _database(request)
+    quota: int = request.app.state.settings.task_quota
+    try:
+        async with database.raw_transaction() as connection:  # quota, task and tags together
+            created = await task_json.create(connection, owner, body, quota, utc_now())
+    except tasks.QuotaReached as reached:
+        raise quota_reached(reached) from None
+    except tasks.AccountErased:
+        raise account_erased() from None
+    return json_task_response(created, status.HTTP_201_CREATED)
+
+
+def account_erased() -> HTTPException:
+    # A token this process has not yet learnt is revoked (taskapi.auth.revocation): the
+    # database knew, and refused the write, as every process will from its next poll.
+    return unauthorized(errors.ACCOUNT_DELETED)
+
+
+async def plain_get(request: Request) -> Response | None:
+    """`get_task`, its dependencies called in FastAPI's order, for a task id spelt plainly."""
+    task_id = plain_task_id(request.path_params["task_id"])
+    if task_id is None:
+        return None
+    owner = await _owner(request)
+    async with _database(request).connect() as connection:
+        return json_task_response(await task_json.one(connection, owner, task_id))
+
+
+@route(
+    router,
+    "GET",
+    "/{task_id}",
+    plain_get,
+    response_model=TaskPublic,
+    responses=TASK_ANSWERS,
+    summary="Get a task",
+)
 async def get_task(owner: OwnerId, database: DatabaseDep, task_id: TaskIdParam) -> Response:
     async with database.connect() as connection:
         return json_task_response(await task_json.one(connection, owner, task_id))
@@ -409,8 +468,23 @@ async def delete_task(task: OwnedTask, database: DatabaseDep, expected: IfMatch)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.patch(
+async def plain_completion(request: Request) -> Response | None:
+    """`complete_task`, its dependencies called in FastAPI's order, for a task id spelt
+    plainly."""
+    task_id = plain_task_id(request.path_params["task_id"])
+    if task_id is None:
+        return None
+    database = _database(request)
+    task = await owned_task(await _owner(request), database, task_id)
+    expected = await if_match(request.headers.get("if-match"))
+    return await _complete(database, task, expected, await completion_body(request))
+
+
+@route(
+    router,
+    "PATCH",
     "/{task_id}/complete",
+    plain_completion,
     response_model=TaskPublic,
     responses=TASK_ANSWERS | BODY_ANSWERS | GUARD_ANSWERS,
     openapi_extra=completion_body.openapi(),
@@ -421,6 +495,15 @@ async def complete_task(
     database: DatabaseDep,
     expected: IfMatch,
     body: Annotated[CompletionUpdate | None, Depends(completion_body)],
+) -> Response:
+    return await _complete(database, task, expected, body)
+
+
+async def _complete(
+    database: db.PostgresDatabase | db.SQLiteDatabase,
+    task: TaskKey,
+    expected: tasks.Expected,
+    body: CompletionUpdate | None,
 ) -> Response:
     completed = body.completed if body else None
     async with database.connect() as connection:
