@@ -1,8 +1,10 @@
 """The task endpoints: thin, each one a check already done by its dependencies and a query.
 
-The hot answers (a plain list page, one task, a toggle) are JSON the database built
+The hot answers (a plain list page, one task, a create, a toggle) are JSON the database built
 (taskapi.task_json), passed on as bytes; the others are serialised by pydantic-core straight from
 the database rows (`TaskJSON` via a TypeAdapter). `response_model` documents them in OpenAPI.
+The hot routes have a fast path (taskapi.api.fast_path: `plain_…` below) that answers a plain
+request without FastAPI solving its dependencies, by calling them itself in FastAPI's order.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from taskapi.api.deps import (
     task_not_found,
     unauthorized,
 )
-from taskapi.api.fast_path import plain_list_query, plain_task_id, route, route_with
+from taskapi.api.fast_path import plain_list_query, plain_task_id, route
 from taskapi.models import (
     SEARCH_MAX,
     TAGS_MAX,
@@ -201,8 +203,15 @@ async def plain_list(request: Request) -> Response | None:
     query = plain_list_query(request.scope["query_string"], MAX_PAGE, MAX_OFFSET)
     if query is None or not query.reads_an_index:
         return None
-    owner = await _owner(request)
-    async with _database(request).connect() as connection:
+    return await plain_page(_database(request), await _owner(request), query)
+
+
+async def plain_page(
+    database: db.PostgresDatabase | db.SQLiteDatabase, owner: str, query: tasks.ListQuery
+) -> Response:
+    """A page with no filter but the status (`ListQuery.by_status_only`), whichever path asked:
+    read off an index, on the event loop, its JSON built by the database."""
+    async with database.connect() as connection:
         return list_response(*await task_json.page(connection, owner, query))
 
 
@@ -216,6 +225,17 @@ def _database(request: Request) -> db.PostgresDatabase | db.SQLiteDatabase:
     return database
 
 
+@route(
+    router,
+    "GET",
+    "",
+    plain_list,
+    response_model=list[TaskPublic],
+    responses=LONG_READ_ANSWERS,
+    summary="List tasks: filter, search, sort, page",
+    description="Filters combine: a task must pass all of them. `X-Total-Count` gives how many "
+    "pass, across all pages. Equal sort keys are ordered by id, so pages never overlap.",
+)
 async def list_tasks(
     owner: OwnerId,
     database: DatabaseDep,
@@ -272,25 +292,11 @@ async def list_tasks(
     # A list read straight off an index stays on the event loop (the fast path); any other may
     # read every task the person has, and must not hold up anyone else's requests meanwhile.
     if query.reads_an_index and query.by_status_only:
-        async with database.connect() as connection:
-            return list_response(*await task_json.page(connection, owner, query))
+        return await plain_page(database, owner, query)
     reads = database.connect() if query.reads_an_index else long_read(database, owner)
     async with reads as connection:
         rows, total = await tasks.list_page(connection, owner, query)
     return list_response(rows, total)
-
-
-router.add_api_route(
-    "",
-    list_tasks,
-    methods=["GET"],
-    response_model=list[TaskPublic],
-    responses=LONG_READ_ANSWERS,
-    summary="List tasks: filter, search, sort, page",
-    description="Filters combine: a task must pass all of them. `X-Total-Count` gives how many "
-    "pass, across all pages. Equal sort keys are ordered by id, so pages never overlap.",
-    route_class_override=route_with(plain_list),
-)
 
 
 @router.delete(
