@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any, Protocol, TypeVar
 
+import asyncpg
 import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine, Result
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
 
@@ -189,6 +190,43 @@ async def long_read(
             yield connection
 
 
+Rows = Sequence[Sequence[Any]]
+
+
+async def raw_rows(connection: Connection, statement: str, *params: Any) -> Rows:
+    """The rows of one SQL statement written for the connection's own driver (`?` parameters on
+    SQLite, `$1` on PostgreSQL), run by the driver itself: no SQLAlchemy statement to build,
+    cache-key or wrap in a `Result` (a third of a list's time in the profile,
+    docs/performance.md). For the fixed-shape statements of the hot requests only.
+
+    On SQLite the requests' inline connection (statements awaited as `Connection.execute`'s
+    are: a write that finds the lock taken waits for it off the loop). On PostgreSQL an
+    autocommit connection (`PostgresDatabase.connect`; not inside `transaction`, whose BEGIN
+    SQLAlchemy sends only with its own first statement): asyncpg prepares the statement and
+    keeps it in its cache, or, behind a transaction pooler, where its cache is off
+    (TRANSACTION_POOLER_CONNECT_ARGS), sends it unnamed with its parameters, prepared nowhere.
+    Driver errors are raised as SQLAlchemy's (`DBAPIError`), which taskapi.main answers."""
+    if isinstance(connection, _InlineConnection):
+        return await connection.raw_rows(statement, params)
+    if not isinstance(connection, AsyncConnection):
+        raise TypeError("raw statements run on SQLite's inline connection or on PostgreSQL")
+    raw = await connection.get_raw_connection()
+    # Inside `transaction()`, the adapter has not sent BEGIN yet: a raw statement would run
+    # outside the transaction it was meant to be part of.
+    if not getattr(raw.dbapi_connection, "autocommit", False):
+        raise TypeError("raw statements run on PostgreSQL's autocommit connections only")
+    driver: asyncpg.Connection = raw.driver_connection
+    try:
+        rows: Rows = await driver.fetch(statement, *params)
+        return rows
+    except asyncpg.PostgresError as error:
+        raise DBAPIError(statement, params, error) from error  # its SQLSTATE says whose fault
+    except asyncpg.InterfaceError as error:  # e.g. the connection was closed under us
+        if driver.is_closed():
+            await connection.invalidate()
+        raise OperationalError(statement, params, error, connection_invalidated=True) from error
+
+
 class PostgresDatabase:
     def __init__(self, database: DatabaseURL) -> None:
         self.engine = create_engine(database)
@@ -218,6 +256,16 @@ class PostgresDatabase:
         """Statements that commit together, or not at all."""
         async with self.engine.begin() as connection:
             yield connection
+
+    @asynccontextmanager
+    async def raw_transaction(self) -> AsyncIterator[Connection]:
+        """As `transaction`, for statements run by `raw_rows`: an autocommit connection inside
+        asyncpg's own transaction (BEGIN now, COMMIT at the end, ROLLBACK on any error)."""
+        async with self._autocommit.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver: asyncpg.Connection = raw.driver_connection
+            async with driver.transaction():
+                yield connection
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -289,6 +337,10 @@ class SQLiteDatabase:
                 connection.run("ROLLBACK")
             raise
 
+    def raw_transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """`transaction`: its statements, SQLAlchemy's or `raw_rows`', run on one connection."""
+        return self.transaction()
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:
         """A reader connection for statements that may run long: each runs on the reader's own
@@ -322,16 +374,29 @@ class _InlineConnection:
     def __init__(self, connection: sqlalchemy.Connection) -> None:
         self._connection = connection
         self.dialect = connection.dialect
+        self._dbapi: sqlite3.Connection = connection.connection.dbapi_connection  # type: ignore[assignment]
 
     async def execute(self, statement: Executable, /) -> Result[Any]:
-        return await self._unless_busy(self._execute, statement)
+        return await self._unless_busy(lambda: self._execute(statement))
 
     async def scalar(self, statement: Executable, /) -> Any:
-        return await self._unless_busy(self._scalar, statement)
+        return await self._unless_busy(lambda: self._connection.scalar(statement))
 
-    async def _unless_busy(self, run: Callable[[Executable], T], statement: Executable) -> T:
+    async def raw_rows(self, sql: str, params: Sequence[Any]) -> Rows:
+        """`raw_rows` on this connection: sqlite3's own cursor (which keeps the prepared
+        statement in its cache), its errors raised as SQLAlchemy's."""
+
+        def fetch() -> Rows:
+            try:
+                return self._dbapi.execute(sql, params).fetchall()
+            except sqlite3.Error as error:
+                raise DBAPIError.instance(sql, params, error, sqlite3.Error) from error
+
+        return await self._unless_busy(fetch)
+
+    async def _unless_busy(self, run: Callable[[], T]) -> T:
         try:
-            return run(statement)
+            return run()
         except OperationalError as error:
             # Inside a transaction, the write lock is already ours (BEGIN IMMEDIATE), and
             # waiting would let another request's statements into it: such an error is raised.
@@ -340,16 +405,13 @@ class _InlineConnection:
 
         # Outside one, a statement that found the lock taken did nothing: it is tried again.
         async def attempt() -> T:
-            return run(statement)
+            return run()
 
         return await when_unlocked(attempt)
 
     def _execute(self, statement: Executable) -> Result[Any]:
         result = self._connection.execute(statement)
         return result.freeze()() if result.returns_rows else result
-
-    def _scalar(self, statement: Executable) -> Any:
-        return self._connection.scalar(statement)
 
     async def begin_immediate(self) -> None:
         self.run("BEGIN IMMEDIATE")
@@ -359,8 +421,7 @@ class _InlineConnection:
 
     def in_transaction(self) -> bool:
         # What SQLite itself says, not SQLAlchemy (which sees an autocommit connection).
-        dbapi_connection: Any = self._connection.connection.dbapi_connection
-        return bool(dbapi_connection.in_transaction)
+        return self._dbapi.in_transaction
 
     def close(self) -> None:
         self._connection.close()

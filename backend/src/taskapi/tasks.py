@@ -435,7 +435,7 @@ async def _update(
     )
     row = result.mappings().one_or_none()
     if row is None and expected is not None:
-        await _raise_if_changed(connection, owner, task_id)
+        await raise_if_changed(connection, owner, task_id)
     return row
 
 
@@ -448,11 +448,11 @@ async def remove(
     if result.first() is not None:
         return True
     if expected is not None:
-        await _raise_if_changed(connection, owner, task_id)
+        await raise_if_changed(connection, owner, task_id)
     return False
 
 
-async def _raise_if_changed(connection: Connection, owner: str, task_id: int) -> None:
+async def raise_if_changed(connection: Connection, owner: str, task_id: int) -> None:
     """After a guarded write matched nothing: the task changed (412) or is gone (404)."""
     current = await get(connection, owner, task_id)
     if current is not None:

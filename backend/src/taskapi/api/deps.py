@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Annotated, Any, Generic, NoReturn, TypeVar
+from typing import Annotated, Any, Generic, NamedTuple, NoReturn, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import SkipJsonSchema
 
-from taskapi import errors, tasks
+from taskapi import errors, task_json, tasks
 from taskapi.api import media
 from taskapi.auth.subject import USER_ID_PATTERN
 from taskapi.auth.verifier import (
@@ -30,17 +30,10 @@ from taskapi.auth.verifier import (
 from taskapi.db import PostgresDatabase, SQLiteDatabase
 from taskapi.models import MAX_VERSION
 from taskapi.observability import request_id_var, user_hash
-from taskapi.tasks import TaskRow
 
 MAX_BODY_BYTES = 1024 * 1024
 
 log = logging.getLogger(__name__)
-
-bearer_scheme = HTTPBearer(
-    auto_error=False,
-    bearerFormat="JWT",
-    description="A JWT from Better Auth (`GET /api/auth/token`), or `taskapi token` for HS256.",
-)
 
 
 def unauthorized(detail: str, *, error: str | None = "invalid_token") -> HTTPException:
@@ -55,28 +48,41 @@ def unauthorized(detail: str, *, error: str | None = "invalid_token") -> HTTPExc
     )
 
 
-async def authenticate(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Principal:
-    # Checked on the raw header, before anything splits or decodes it: a forged megabyte costs
-    # one length comparison.
-    if len(request.headers.get("authorization", "")) > MAX_TOKEN_BYTES:
-        return _refuse(request, errors.OVERSIZED_TOKEN)
-    if credentials is None:
-        raise unauthorized(errors.MISSING_TOKEN, error=None)
-    try:
-        principal: Principal = await request.app.state.verifier.verify(credentials.credentials)
-    except InvalidToken as refused:
-        return _refuse(request, refused.reason)
-    except VerificationUnavailable:
-        raise HTTPException(
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail=errors.ISSUER_UNREACHABLE,
-            headers={"Retry-After": "5"},
-        ) from None
-    request.state.user_hash = user_hash(principal.user_id)
-    return principal
+class BearerToken(HTTPBearer):
+    """The request's bearer token, verified: the `Principal` it names. 401 for a missing,
+    oversized or refused token (with the RFC 6750 challenge), 503 while the issuer's keys
+    cannot be fetched. FastAPI's own `HTTPBearer`, which the OpenAPI document declares, does
+    the parsing: one dependency for both, as every dependency FastAPI solves costs each request
+    (docs/performance.md)."""
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        # Checked on the raw header, before anything splits or decodes it: a forged megabyte
+        # costs one length comparison.
+        if len(request.headers.get("authorization", "")) > MAX_TOKEN_BYTES:
+            return _refuse(request, errors.OVERSIZED_TOKEN)
+        credentials = await super().__call__(request)
+        if credentials is None:
+            raise unauthorized(errors.MISSING_TOKEN, error=None)
+        try:
+            principal: Principal = await request.app.state.verifier.verify(credentials.credentials)
+        except InvalidToken as refused:
+            return _refuse(request, refused.reason)
+        except VerificationUnavailable:
+            raise HTTPException(
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail=errors.ISSUER_UNREACHABLE,
+                headers={"Retry-After": "5"},
+            ) from None
+        request.state.user_hash = user_hash(principal.user_id)
+        return principal
+
+
+authenticate = BearerToken(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="A JWT from Better Auth (`GET /api/auth/token`), or `taskapi token` for HS256.",
+    scheme_name="HTTPBearer",  # the name the OpenAPI document has always given it
+)
 
 
 def _refuse(request: Request, reason: str) -> NoReturn:
@@ -180,21 +186,28 @@ def task_not_found() -> HTTPException:
     return HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=errors.TASK_NOT_FOUND)
 
 
-async def owned_task(
-    owner: OwnerId,
-    database: DatabaseDep,
-    task_id: Annotated[int, Path(description="The task's id")],
-) -> TaskRow:
-    # Its own short-lived connection: a request holds at most one at a time (the write that
-    # follows may need a transaction, which takes a connection of its own).
+class TaskKey(NamedTuple):
+    """A task the request's owner has (it existed when looked up)."""
+
+    owner: str
+    id: int
+
+
+TaskIdParam = Annotated[int, Path(description="The task's id")]
+
+
+async def owned_task(owner: OwnerId, database: DatabaseDep, task_id: TaskIdParam) -> TaskKey:
+    """The task, once it is known to be the owner's (else 404): one indexed look-up, nothing
+    read. Its own short-lived connection: a request holds at most one at a time (the write
+    that follows may need a transaction, which takes a connection of its own)."""
     async with database.connect() as connection:
-        task = await tasks.get(connection, owner, task_id)
-    if task is None:
+        found = await task_json.exists(connection, owner, task_id)
+    if not found:
         raise task_not_found()
-    return task
+    return TaskKey(owner, task_id)
 
 
-OwnedTask = Annotated[TaskRow, Depends(owned_task)]
+OwnedTask = Annotated[TaskKey, Depends(owned_task)]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

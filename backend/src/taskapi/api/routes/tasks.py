@@ -1,7 +1,10 @@
 """The task endpoints: thin, each one a check already done by its dependencies and a query.
 
-Answers are serialised by pydantic-core straight from the database rows (`TaskJSON` via a
-TypeAdapter) and returned as ready bytes; `response_model` documents them in OpenAPI.
+The hot answers (a plain list page, one task, a create, a toggle) are JSON the database built
+(taskapi.task_json), passed on as bytes; the others are serialised by pydantic-core straight from
+the database rows (`TaskJSON` via a TypeAdapter). `response_model` documents them in OpenAPI.
+The hot routes have a fast path (taskapi.api.fast_path: `plain_…` below) that answers a plain
+request without FastAPI solving its dependencies, by calling them itself in FastAPI's order.
 """
 
 from __future__ import annotations
@@ -16,16 +19,23 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, StringConstraints, TypeAdapter
 from pydantic.json_schema import SkipJsonSchema
 
-from taskapi import db, errors, idempotency, tasks
+from taskapi import db, errors, idempotency, task_json, tasks
 from taskapi.api.deps import (
     DatabaseDep,
     IfMatch,
     JsonBody,
     OwnedTask,
     OwnerId,
+    TaskIdParam,
+    TaskKey,
+    authenticate,
+    if_match,
+    owned_task,
+    path_owner,
     task_not_found,
     unauthorized,
 )
+from taskapi.api.fast_path import plain_list_query, plain_task_id, route
 from taskapi.models import (
     SEARCH_MAX,
     TAGS_MAX,
@@ -40,6 +50,7 @@ from taskapi.models import (
     TaskPatch,
     TaskPublic,
     TaskReplace,
+    utc_now,
 )
 from taskapi.tasks import StatusFilter, TaskRow
 
@@ -115,6 +126,19 @@ def task_response(row: TaskRow | None, status_code: int = status.HTTP_200_OK) ->
     )
 
 
+def json_task_response(
+    task: tuple[int, bytes] | None, status_code: int = status.HTTP_200_OK
+) -> Response:
+    """A task's version and JSON as the database built them (taskapi.task_json), with its
+    ETag."""
+    if task is None:
+        raise task_not_found()  # deleted between the look-up and the change
+    version, body = task
+    return Response(
+        body, status_code, headers={"ETag": etag(version)}, media_type="application/json"
+    )
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
@@ -162,13 +186,50 @@ def quota_reached(reached: tasks.QuotaReached) -> HTTPException:
     )
 
 
-def list_response(rows: Sequence[TaskRow], total: int) -> Response:
-    body = MANY.dump_json([cast(TaskJSON, dict(row)) for row in rows])
+def list_response(rows: Sequence[TaskRow] | bytes, total: int) -> Response:
+    """The page (rows, or the JSON array the database built) with its total."""
+    body = (
+        rows
+        if isinstance(rows, bytes)
+        else MANY.dump_json([cast(TaskJSON, dict(row)) for row in rows])
+    )
     return Response(body, media_type="application/json", headers={"X-Total-Count": str(total)})
 
 
-@router.get(
+async def plain_list(request: Request) -> Response | None:
+    """`list_tasks` for a list with no filter but the status, which every page load asks for,
+    without FastAPI solving its dependencies and twelve query parameters: the same checks, in
+    the same order, and the same answer. None (FastAPI's turn) for any other query string."""
+    query = plain_list_query(request.scope["query_string"], MAX_PAGE, MAX_OFFSET)
+    if query is None or not query.reads_an_index:
+        return None
+    return await plain_page(_database(request), await _owner(request), query)
+
+
+async def plain_page(
+    database: db.PostgresDatabase | db.SQLiteDatabase, owner: str, query: tasks.ListQuery
+) -> Response:
+    """A page with no filter but the status (`ListQuery.by_status_only`), whichever path asked:
+    read off an index, on the event loop, its JSON built by the database."""
+    async with database.connect() as connection:
+        return list_response(*await task_json.page(connection, owner, query))
+
+
+async def _owner(request: Request) -> str:
+    """`OwnerId` (401, then 403), for the fast paths."""
+    return await path_owner(await authenticate(request), request.path_params["user_id"])
+
+
+def _database(request: Request) -> db.PostgresDatabase | db.SQLiteDatabase:
+    database: db.PostgresDatabase | db.SQLiteDatabase = request.app.state.database
+    return database
+
+
+@route(
+    router,
+    "GET",
     "",
+    plain_list,
     response_model=list[TaskPublic],
     responses=LONG_READ_ANSWERS,
     summary="List tasks: filter, search, sort, page",
@@ -230,6 +291,8 @@ async def list_tasks(
     )
     # A list read straight off an index stays on the event loop (the fast path); any other may
     # read every task the person has, and must not hold up anyone else's requests meanwhile.
+    if query.reads_an_index and query.by_status_only:
+        return await plain_page(database, owner, query)
     reads = database.connect() if query.reads_an_index else long_read(database, owner)
     async with reads as connection:
         rows, total = await tasks.list_page(connection, owner, query)
@@ -256,8 +319,21 @@ async def clear_completed(
         return Cleared(deleted=await tasks.clear_completed(connection, owner))
 
 
-@router.post(
+async def plain_create(request: Request) -> Response | None:
+    """`create_task` without an Idempotency-Key, its dependencies called in FastAPI's order."""
+    if "idempotency-key" in request.headers:
+        return None
+    owner = await _owner(request)
+    body = await create_body(request)
+    assert body is not None  # a required body: None is never returned
+    return await _create(request, owner, body)
+
+
+@route(
+    router,
+    "POST",
     "",
+    plain_create,
     status_code=status.HTTP_201_CREATED,
     response_model=TaskPublic,
     responses=BODY_ANSWERS
@@ -283,18 +359,15 @@ async def create_task(
         ),
     ] = None,
 ) -> Response:
+    if idempotency_key is None:
+        return await _create(request, owner, body)
     quota: int = request.app.state.settings.task_quota
     try:
-        if idempotency_key is None:
-            async with database.transaction() as connection:  # quota, task and tags together
-                return task_response(await tasks.create(connection, owner, body, quota), 201)
         outcome = await idempotency.create_once(database, owner, idempotency_key, body, quota)
     except tasks.QuotaReached as reached:
         raise quota_reached(reached) from None
     except tasks.AccountErased:
-        # A token this process has not yet learnt is revoked (taskapi.auth.revocation): the
-        # database knew, and refused the write, as every process will from its next poll.
-        raise unauthorized(errors.ACCOUNT_DELETED) from None
+        raise account_erased() from None
     except idempotency.KeyReused:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, detail=errors.IDEMPOTENCY_KEY_REUSED
@@ -307,9 +380,48 @@ async def create_task(
     return response
 
 
-@router.get("/{task_id}", response_model=TaskPublic, responses=TASK_ANSWERS, summary="Get a task")
-async def get_task(task: OwnedTask) -> Response:
-    return task_response(task)
+async def _create(request: Request, owner: str, body: TaskCreate) -> Response:
+    """A create without an Idempotency-Key: 201, 409 at the quota, 401 once erased."""
+    database = _database(request)
+    quota: int = request.app.state.settings.task_quota
+    try:
+        async with database.raw_transaction() as connection:  # quota, task and tags together
+            created = await task_json.create(connection, owner, body, quota, utc_now())
+    except tasks.QuotaReached as reached:
+        raise quota_reached(reached) from None
+    except tasks.AccountErased:
+        raise account_erased() from None
+    return json_task_response(created, status.HTTP_201_CREATED)
+
+
+def account_erased() -> HTTPException:
+    # A token this process has not yet learnt is revoked (taskapi.auth.revocation): the
+    # database knew, and refused the write, as every process will from its next poll.
+    return unauthorized(errors.ACCOUNT_DELETED)
+
+
+async def plain_get(request: Request) -> Response | None:
+    """`get_task`, its dependencies called in FastAPI's order, for a task id spelt plainly."""
+    task_id = plain_task_id(request.path_params["task_id"])
+    if task_id is None:
+        return None
+    owner = await _owner(request)
+    async with _database(request).connect() as connection:
+        return json_task_response(await task_json.one(connection, owner, task_id))
+
+
+@route(
+    router,
+    "GET",
+    "/{task_id}",
+    plain_get,
+    response_model=TaskPublic,
+    responses=TASK_ANSWERS,
+    summary="Get a task",
+)
+async def get_task(owner: OwnerId, database: DatabaseDep, task_id: TaskIdParam) -> Response:
+    async with database.connect() as connection:
+        return json_task_response(await task_json.one(connection, owner, task_id))
 
 
 @router.put(
@@ -326,9 +438,7 @@ async def replace_task(
     body: Annotated[TaskReplace, Depends(replace_body)],
 ) -> Response:
     async with database.transaction() as connection:  # the task and its tags
-        changed = await tasks.change(
-            connection, task["user_id"], task["id"], body.model_dump(), expected
-        )
+        changed = await tasks.change(connection, task.owner, task.id, body.model_dump(), expected)
     return task_response(changed)
 
 
@@ -349,7 +459,7 @@ async def patch_task(
     # Tags live in two tables: changing them takes a transaction; anything else one statement.
     connect = database.transaction if "tags" in changes else database.connect
     async with connect() as connection:
-        changed = await tasks.change(connection, task["user_id"], task["id"], changes, expected)
+        changed = await tasks.change(connection, task.owner, task.id, changes, expected)
     return task_response(changed)
 
 
@@ -362,14 +472,29 @@ async def patch_task(
 )
 async def delete_task(task: OwnedTask, database: DatabaseDep, expected: IfMatch) -> Response:
     async with database.connect() as connection:
-        removed = await tasks.remove(connection, task["user_id"], task["id"], expected)
+        removed = await tasks.remove(connection, task.owner, task.id, expected)
     if not removed:
         raise task_not_found()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.patch(
+async def plain_completion(request: Request) -> Response | None:
+    """`complete_task`, its dependencies called in FastAPI's order, for a task id spelt
+    plainly."""
+    task_id = plain_task_id(request.path_params["task_id"])
+    if task_id is None:
+        return None
+    database = _database(request)
+    task = await owned_task(await _owner(request), database, task_id)
+    expected = await if_match(request.headers.get("if-match"))
+    return await _complete(database, task, expected, await completion_body(request))
+
+
+@route(
+    router,
+    "PATCH",
     "/{task_id}/complete",
+    plain_completion,
     response_model=TaskPublic,
     responses=TASK_ANSWERS | BODY_ANSWERS | GUARD_ANSWERS,
     openapi_extra=completion_body.openapi(),
@@ -381,9 +506,20 @@ async def complete_task(
     expected: IfMatch,
     body: Annotated[CompletionUpdate | None, Depends(completion_body)],
 ) -> Response:
+    return await _complete(database, task, expected, body)
+
+
+async def _complete(
+    database: db.PostgresDatabase | db.SQLiteDatabase,
+    task: TaskKey,
+    expected: tasks.Expected,
+    body: CompletionUpdate | None,
+) -> Response:
     completed = body.completed if body else None
     async with database.connect() as connection:
-        changed = await tasks.set_completed(
-            connection, task["user_id"], task["id"], completed, expected
+        changed = await task_json.set_completed(
+            connection, task.owner, task.id, completed, utc_now(), expected
         )
-    return task_response(changed)
+        if changed is None and expected is not None:
+            await tasks.raise_if_changed(connection, task.owner, task.id)  # 412, or gone: 404
+    return json_task_response(changed)
