@@ -162,18 +162,42 @@ def quota_reached(reached: tasks.QuotaReached) -> HTTPException:
     )
 
 
-def list_response(rows: Sequence[TaskRow], total: int) -> Response:
+def list_response(rows: Sequence[TaskRow], total: int, tag: str | None = None) -> Response:
     body = MANY.dump_json([cast(TaskJSON, dict(row)) for row in rows])
-    return Response(body, media_type="application/json", headers={"X-Total-Count": str(total)})
+    headers = {"X-Total-Count": str(total)}
+    if tag is not None:
+        headers["ETag"] = tag
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def none_match(if_none_match: str | None, tag: str) -> bool:
+    """Whether If-None-Match fails for a representation tagged `tag` (RFC 9110 §13.1.2): `*`
+    (the list always exists), or a listed entity tag equal to it under the weak comparison
+    (§8.8.3.2: `W/` ignored). Our tags hold no comma, so splitting the list on commas finds
+    them whole; what is not one of them (another server's tag, an empty element, garbage)
+    matches nothing, and the full answer is sent."""
+    if if_none_match is None:
+        return False
+    listed = [element.strip() for element in if_none_match.split(",")]
+    return listed == ["*"] or any(element.removeprefix("W/") == tag for element in listed)
+
+
+def not_modified(tag: str) -> Response:
+    """304 (RFC 9110 §15.4.5): no content, the ETag the 200 would have carried; Cache-Control
+    is added as on every answer (taskapi.observability)."""
+    return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
 
 
 @router.get(
     "",
     response_model=list[TaskPublic],
-    responses=LONG_READ_ANSWERS,
+    responses=LONG_READ_ANSWERS
+    | {304: {"description": "Not Modified: the list is still the one `If-None-Match` names"}},
     summary="List tasks: filter, search, sort, page",
     description="Filters combine: a task must pass all of them. `X-Total-Count` gives how many "
-    "pass, across all pages. Equal sort keys are ordered by id, so pages never overlap.",
+    "pass, across all pages. Equal sort keys are ordered by id, so pages never overlap. `ETag` "
+    "changes whenever the list may have (any change to the person's tasks); `If-None-Match` "
+    "with it answers 304 while it has not.",
 )
 async def list_tasks(
     owner: OwnerId,
@@ -204,6 +228,13 @@ async def list_tasks(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    if_none_match: Annotated[
+        str | SkipJsonSchema[None],
+        Header(
+            alias="If-None-Match",
+            description="ETags of lists already held: 304 if the list is still one of them",
+        ),
+    ] = None,
 ) -> Response:
     if due_before and due_after and due_after >= due_before:
         raise RequestValidationError(
@@ -232,8 +263,18 @@ async def list_tasks(
     # read every task the person has, and must not hold up anyone else's requests meanwhile.
     reads = database.connect() if query.reads_an_index else long_read(database, owner)
     async with reads as connection:
-        rows, total = await tasks.list_page(connection, owner, query)
-    return list_response(rows, total)
+        state = await tasks.list_state(connection, owner, query)
+        current = state.etag(owner, query)
+        if none_match(if_none_match, current):
+            return not_modified(current)
+        rows, total = await tasks.list_page(connection, owner, query, state, database.list_totals)
+        # Another request's write may have committed between the state and the page (not on
+        # SQLite's shared connection, whose statements never suspend): the tag then names a
+        # version this page may not be, and is left out rather than given to the wrong bytes.
+        consistent = db.sees_one_state(connection) or await tasks.still_current(
+            connection, owner, state
+        )
+    return list_response(rows, total, current if consistent else None)
 
 
 @router.delete(
