@@ -155,8 +155,9 @@ class Memo(Generic[K, V]):
         return len(self._entries)
 
 
-# Filtered list totals kept per process (taskapi.tasks.list_page): an entry is a key of a few
-# short strings and an int, about 200 bytes; 10,000 of them about 2 MB.
+# Filtered list totals kept per process (taskapi.tasks.list_page): an entry (owner, version,
+# filters, total) took about 520 bytes with a 36-character owner, a tag and a search phrase;
+# 10,000 of them 5.2 MB (tracemalloc).
 LIST_TOTALS = 10_000
 
 
