@@ -157,3 +157,52 @@ def test_tasks_made_before_0006_are_found_ignoring_case_in_every_script(
     assert search_index_finds(url, "ᲡᲐᲥᲐᲠ") == 1
     migrate.upgrade(url)
     assert search_index_finds(url, "საქარ") == 1
+
+
+def versions(url: str) -> dict[str, int]:
+    sql = text("SELECT user_id, version FROM task_counts")
+    return migrate.on_connection(url, lambda c: {row[0]: int(row[1]) for row in c.execute(sql)})
+
+
+def test_the_version_moves_with_every_write_to_its_owners_tasks(
+    empty_database: Callable[[], str],
+) -> None:
+    """Migration 0009: each write to a task raises its owner's version (the old and the new
+    owner's when it moves), whatever column it changes; no one else's."""
+    url = empty_database()
+    migrate.upgrade(url, "0008")
+    run_sql(
+        url,
+        "INSERT INTO tasks (user_id, title, completed, created_at, updated_at) VALUES "
+        "('ann', 'a', FALSE, '2026-01-01', '2026-01-01'), "
+        "('bob', 'b', FALSE, '2026-01-01', '2026-01-01')",
+    )
+    migrate.upgrade(url)
+    assert versions(url) == {"ann": 1, "bob": 1}  # rows made before 0009 start at 1
+
+    seen = versions(url)
+    for statement, moved in [
+        (
+            "INSERT INTO tasks (user_id, title, completed, created_at, updated_at) "
+            "VALUES ('ann', 'c', FALSE, '2026-01-01', '2026-01-01')",
+            {"ann"},
+        ),
+        ("UPDATE tasks SET description = 'x' WHERE title = 'a'", {"ann"}),
+        ("UPDATE tasks SET completed = TRUE WHERE title = 'a'", {"ann"}),
+        ("UPDATE tasks SET completed = completed WHERE title = 'a'", {"ann"}),
+        ("UPDATE tasks SET tags = '[\"home\"]' WHERE title = 'c'", {"ann"}),
+        ("UPDATE tasks SET user_id = 'bob' WHERE title = 'c'", {"ann", "bob"}),
+        ("DELETE FROM tasks WHERE title = 'b'", {"bob"}),
+        (
+            "INSERT INTO tasks (user_id, title, completed, created_at, updated_at) "
+            "VALUES ('cy', 'd', TRUE, '2026-01-01', '2026-01-01')",
+            {"cy"},
+        ),
+    ]:
+        run_sql(url, statement)
+        now = versions(url)
+        assert {user for user in now if now[user] != seen.get(user, 0)} == moved, statement
+        assert all(now[user] > seen.get(user, 0) for user in moved), statement
+        seen = now
+    assert task_counts(url) == [("ann", 1, 1), ("bob", 1, 0), ("cy", 1, 1)]
+    assert migrate.on_connection(url, lambda c: c.execute(COUNTS_MATCH).scalar()) == 0

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 import sqlalchemy
@@ -42,6 +43,8 @@ from taskapi.private_files import make_private, sqlite_path
 from taskapi.sqlite_busy import is_busy, when_unlocked
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 SQLITE_BUSY_TIMEOUT_MS = 5000  # off the event loop: readers, migrations, tooling
 # A read statement on SQLite is interrupted after this long. A search or a filter over a
@@ -145,6 +148,36 @@ def open_database(database: DatabaseURL) -> PostgresDatabase | SQLiteDatabase:
     return SQLiteDatabase(database) if database.is_sqlite else PostgresDatabase(database)
 
 
+class Memo(Generic[K, V]):
+    """A bounded map that forgets the least recently used entry beyond `size`; one per
+    database object, so that nothing kept for one database is served for another."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+# Filtered list totals kept per process (taskapi.tasks.list_page): an entry (owner, version,
+# filters, total) took about 520 bytes with a 36-character owner, a tag and a search phrase;
+# 10,000 of them 5.2 MB (tracemalloc).
+LIST_TOTALS = 10_000
+
+
 class TooManyLongReads(Exception):
     """The person already has `LONG_READS_PER_PERSON` long reads running in this process."""
 
@@ -237,6 +270,7 @@ class PostgresDatabase:
         self._background_engine = create_engine(database, pool_size=1)
         self._background = self._background_engine.execution_options(isolation_level="AUTOCOMMIT")
         self.long_reads = PerPersonLimit(LONG_READS_PER_PERSON)
+        self.list_totals: Memo[tuple[Any, ...], int] = Memo(LIST_TOTALS)
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
@@ -275,6 +309,7 @@ class PostgresDatabase:
 class SQLiteDatabase:
     def __init__(self, database: DatabaseURL) -> None:
         self.long_reads = PerPersonLimit(LONG_READS_PER_PERSON)
+        self.list_totals: Memo[tuple[Any, ...], int] = Memo(LIST_TOTALS)
         self.engine: Engine = sqlalchemy.create_engine(
             database.url.set(drivername="sqlite+pysqlite"),
             # One connection for the process: statements run one at a time on the loop's thread.
@@ -365,6 +400,14 @@ class SQLiteDatabase:
         self._readers = asyncio.Queue()
         self.engine.dispose()
         self.reader_engine.dispose()
+
+
+def sees_one_state(connection: Connection) -> bool:
+    """Whether consecutive statements on `connection` see the database as no other request of
+    this process changed it in between: SQLite's shared connection, whose statements run to
+    completion without suspending (`_InlineConnection`), so no other request runs between two
+    of them; not a reader nor a PostgreSQL connection, where other writes commit meanwhile."""
+    return isinstance(connection, _InlineConnection)
 
 
 class _InlineConnection:

@@ -339,6 +339,11 @@ class TaskCount(SQLModel, table=True):
     # Set while the account is erased (migration 0008): no task may be created for it until
     # then, when every token issued before the erasure has expired and the row is deleted.
     erased_until: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    # Raised by the same triggers on every write to the user's tasks (migration 0009): the
+    # user's lists can have changed only when it has (list ETags, cached filtered totals).
+    version: int = Field(
+        default=0, sa_type=sa.BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"}
+    )
 
 
 class IdempotencyKey(SQLModel, table=True):

@@ -9,8 +9,9 @@ tags touch two tables and are given a transaction by their caller (`Database.tra
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -18,8 +19,10 @@ from typing import Any, Literal
 from sqlalchemy import (
     RowMapping,
     String,
+    bindparam,
     column,
     delete,
+    exists,
     func,
     insert,
     literal_column,
@@ -35,7 +38,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from taskapi import casefold
 from taskapi.casefold import pg_lower
-from taskapi.db import Connection
+from taskapi.db import Connection, Memo
 from taskapi.models import (
     MAX_TASK_ID,
     Priority,
@@ -170,11 +173,38 @@ class ListQuery:
         and count them (`taskapi.db.long_read`)."""
         return self.by_status_only
 
-    def conditions(self, owner: str, dialect: str) -> list[Any]:
+    @property
+    def filters(self) -> tuple[Any, ...]:
+        """What decides which tasks pass, not their order nor the page: a total's cache key."""
+        return (
+            self.status,
+            self.priorities,
+            self.tags,
+            self.text,
+            self.due_before,
+            self.due_after,
+            self.overdue,
+        )
+
+    def conditions(
+        self, owner: str, dialect: str, *, walk: bool = False, now: datetime | None = None
+    ) -> list[Any]:
+        """The WHERE of the list. `walk`: the tags are tested on each task met while the
+        sort's index is read in order (EXISTS per tag), for tags that many of the person's
+        tasks carry; otherwise the tagged tasks are found first through the tags' index, then
+        sorted (for few). 100,000 tasks, SQLite, first page of 50: a tag on 5,000 of them
+        10.4 ms found first against 1.3 ms walked, two tags 5.7 against 3.8 ms; a tag on none
+        0.1 ms found first against 23 ms walked (`list_page` chooses). `now`: the moment
+        `overdue` is judged at (the current time if not given)."""
         conditions = _owned(owner, self.status)
         if self.priorities:
             conditions.append(columns.priority.in_(self.priorities))
-        if self.tags:
+        if self.tags and walk:
+            conditions += [
+                exists().where(tags_table.c.task_id == columns.id, tags_table.c.tag == tag)
+                for tag in self.tags
+            ]
+        elif self.tags:
             carrying = select(tags_table.c.task_id).where(
                 tags_table.c.user_id == owner, tags_table.c.tag.in_(self.tags)
             )
@@ -191,7 +221,7 @@ class ListQuery:
         if self.due_after:
             conditions.append(columns.due_at > self.due_after)
         if self.overdue:
-            conditions += [columns.due_at < utc_now(), columns.completed.is_(False)]
+            conditions += [columns.due_at < (now or utc_now()), columns.completed.is_(False)]
         return conditions
 
     def ordering(self) -> list[Any]:
@@ -226,19 +256,124 @@ def _text_search(text: str, dialect: str) -> Any:
         return columns.id.in_(
             select(search_index.c.rowid).where(literal_column("task_search").op("MATCH")(phrase))
         )
+    if dialect == "sqlite":
+        return or_(
+            columns.title.icontains(text, autoescape=True),
+            columns.description.icontains(text, autoescape=True),
+        )
+    # PostgreSQL: the pattern is written into the statement as a literal (escaped by the
+    # dialect), not bound. A prepared statement run five times may be given a generic plan,
+    # made for any pattern, which does not use the trigram indexes: the same search of the
+    # user with 100,000 tasks went from 14 ms to 74 ms (37 against 731 requests/s between
+    # runs). With the literal, each phrase is its own statement, planned for what it is.
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
     return or_(
-        columns.title.icontains(text, autoescape=True),
-        columns.description.icontains(text, autoescape=True),
+        *(
+            field.ilike(bindparam(None, f"%{escaped}%", String(), literal_execute=True), escape="/")
+            for field in (columns.title, columns.description)
+        )
     )
 
 
+@dataclass(frozen=True)
+class ListState:
+    """What a list's answer depends on besides its query, read before the page.
+
+    `version` is the owner's list version (`task_counts.version`, migration 0009: raised by
+    every write to their tasks, 0 before their first); `total` and `completed` their counts;
+    `next_due`, for an `overdue` list only, the earliest due time not yet passed among their
+    pending tasks (None when there is none): the overdue tasks are the same at any moment
+    before it, so the answer depends on time only through it."""
+
+    version: int
+    total: int
+    completed: int
+    next_due: datetime | None = None
+    now: datetime | None = None  # when `next_due` was looked for: `overdue` is judged then
+
+    def etag(self, owner: str, query: ListQuery) -> str:
+        """A strong entity tag (RFC 9110 §8.8.3) for the list `query` of `owner` in this state:
+        the same page, total and bytes whenever the version (and for `overdue`, the next due
+        time) are the same, since nothing else they depend on can change without raising the
+        version. `"L<version>-<24 hex digits of BLAKE2b over the owner, the query and
+        next_due>"`: never equal to a task's `"<version>"`."""
+        key = repr((LIST_FORMAT, owner, astuple(query), self.next_due)).encode()
+        return f'"L{self.version}-{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
+
+
+# Part of every list ETag: raise it when the bytes of a list answer change for the same data
+# (a new field, another serialisation), so that tags from the earlier code no longer match.
+LIST_FORMAT = 1
+
+
+async def list_state(connection: Connection, owner: str, query: ListQuery) -> ListState:
+    """The owner's version and counts (one row read by primary key), and for an `overdue`
+    list the next due time (one seek in the `(user_id, due_at, id)` index)."""
+    counts = (
+        await connection.execute(
+            select(counts_table.c.version, counts_table.c.total, counts_table.c.completed).where(
+                counts_table.c.user_id == owner
+            )
+        )
+    ).first()
+    version, total, completed = (int(value) for value in counts) if counts else (0, 0, 0)
+    if not query.overdue:
+        return ListState(version, total, completed)
+    now = utc_now()
+    next_due = await connection.scalar(
+        select(func.min(columns.due_at)).where(
+            *_owned(owner, StatusFilter.pending), columns.due_at >= now
+        )
+    )
+    return ListState(version, total, completed, next_due, now)
+
+
+async def still_current(connection: Connection, owner: str, state: ListState) -> bool:
+    """Whether the owner's version is still `state`'s: no write to their tasks committed since
+    it was read, so what was read in between is that state's (versions only grow)."""
+    version = await connection.scalar(
+        select(counts_table.c.version).where(counts_table.c.user_id == owner)
+    )
+    return int(version or 0) == state.version
+
+
 async def list_page(
-    connection: Connection, owner: str, query: ListQuery
+    connection: Connection,
+    owner: str,
+    query: ListQuery,
+    state: ListState | None = None,
+    totals: Memo[tuple[Any, ...], int] | None = None,
 ) -> tuple[Sequence[TaskRow], int]:
     """One page and the total under the same filters. With no filter but the status, the total
     is read from the counts the triggers keep: counting the rows instead took 60x the page's
-    time for a user with 100,000 tasks."""
-    conditions = query.conditions(owner, connection.dialect.name)
+    time for a user with 100,000 tasks. `state`: from `list_state` on this connection, read if
+    not given.
+
+    `totals` (the database's `list_totals`) keeps filtered totals by (owner, version, filters,
+    next due time), so that a filtered list counts its matches once per version of the owner's
+    tasks, not once per request (a tag on 5,000 of 100,000 tasks took 4 ms to count, "overdue"
+    34 ms, SQLite). An entry is never wrong for its key while that version is current: a count
+    made after a later write can only land under a version that is no longer anyone's
+    (versions only grow)."""
+    if state is None:
+        state = await list_state(connection, owner, query)
+    if query.by_status_only:
+        total = {
+            StatusFilter.all: state.total,
+            StatusFilter.completed: state.completed,
+            StatusFilter.pending: state.total - state.completed,
+        }[query.status]
+    else:
+        key = (owner, state.version, query.filters, state.next_due)
+        cached = totals.get(key) if totals is not None else None
+        total = cached if cached is not None else await _count(connection, owner, query, state.now)
+        if cached is None and totals is not None:
+            totals.put(key, total)
+    # Tags carried by many of the tasks are tested while the sort's index is read in order:
+    # the page is found after reading about (offset + limit) * all / matching entries, fewer
+    # than the matching ones to sort when matching^2 > (offset + limit) * all.
+    walk = total * total > (query.offset + query.limit) * state.total
+    conditions = query.conditions(owner, connection.dialect.name, walk=walk, now=state.now)
     page = await connection.execute(
         select(*columns)
         .where(*conditions)
@@ -246,28 +381,24 @@ async def list_page(
         .limit(query.limit)
         .offset(query.offset)
     )
-    if query.by_status_only:
-        total = await _count_by_status(connection, owner, query.status)
-    else:
-        total = int(await connection.scalar(select(func.count()).where(*conditions)) or 0)
     return page.mappings().all(), total
 
 
-async def _count_by_status(connection: Connection, owner: str, status: StatusFilter) -> int:
-    counts = (
-        await connection.execute(
-            select(counts_table.c.total, counts_table.c.completed).where(
-                counts_table.c.user_id == owner
-            )
+async def _count(connection: Connection, owner: str, query: ListQuery, now: datetime | None) -> int:
+    """How many tasks pass the filters. Tags alone are counted in the tags' own index, the
+    tasks unread (a tag on 5,000 of 100,000 tasks: 0.14 ms against 4.2 ms through the tasks)."""
+    if query.tags and query.filters == ListQuery(tags=query.tags).filters:
+        carrying = select(tags_table.c.task_id).where(
+            tags_table.c.user_id == owner, tags_table.c.tag.in_(query.tags)
         )
-    ).first()
-    total, completed = (counts.total, counts.completed) if counts else (0, 0)
-    by_status = {
-        StatusFilter.all: total,
-        StatusFilter.completed: completed,
-        StatusFilter.pending: total - completed,
-    }
-    return int(by_status[status])
+        if len(query.tags) > 1:  # every one of them
+            carrying = carrying.group_by(tags_table.c.task_id).having(
+                func.count() == len(query.tags)
+            )
+        counted = select(func.count()).select_from(carrying.subquery())
+        return int(await connection.scalar(counted) or 0)
+    conditions = query.conditions(owner, connection.dialect.name, now=now)
+    return int(await connection.scalar(select(func.count()).where(*conditions)) or 0)
 
 
 async def tag_counts(connection: Connection, owner: str) -> list[dict[str, Any]]:

@@ -186,14 +186,36 @@ def quota_reached(reached: tasks.QuotaReached) -> HTTPException:
     )
 
 
-def list_response(rows: Sequence[TaskRow] | bytes, total: int) -> Response:
-    """The page (rows, or the JSON array the database built) with its total."""
+def list_response(rows: Sequence[TaskRow] | bytes, total: int, tag: str | None) -> Response:
+    """The page (rows, or the JSON array the database built) with its total and, when known to
+    name this page, its ETag."""
     body = (
         rows
         if isinstance(rows, bytes)
         else MANY.dump_json([cast(TaskJSON, dict(row)) for row in rows])
     )
-    return Response(body, media_type="application/json", headers={"X-Total-Count": str(total)})
+    headers = {"X-Total-Count": str(total)}
+    if tag is not None:
+        headers["ETag"] = tag
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def none_match(if_none_match: str | None, tag: str) -> bool:
+    """Whether If-None-Match fails for a representation tagged `tag` (RFC 9110 §13.1.2): `*`
+    (the list always exists), or a listed entity tag equal to it under the weak comparison
+    (§8.8.3.2: `W/` ignored). Our tags hold no comma, so splitting the list on commas finds
+    them whole; what is not one of them (another server's tag, an empty element, garbage)
+    matches nothing, and the full answer is sent."""
+    if if_none_match is None:
+        return False
+    listed = [element.strip() for element in if_none_match.split(",")]
+    return listed == ["*"] or any(element.removeprefix("W/") == tag for element in listed)
+
+
+def not_modified(tag: str) -> Response:
+    """304 (RFC 9110 §15.4.5): no content, the ETag the 200 would have carried; Cache-Control
+    is added as on every answer (taskapi.observability)."""
+    return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
 
 
 async def plain_list(request: Request) -> Response | None:
@@ -203,16 +225,42 @@ async def plain_list(request: Request) -> Response | None:
     query = plain_list_query(request.scope["query_string"], MAX_PAGE, MAX_OFFSET)
     if query is None or not query.reads_an_index:
         return None
-    return await plain_page(_database(request), await _owner(request), query)
+    owner = await _owner(request)
+    # As FastAPI reads a `str` header: the first of the field's lines, if any.
+    return await list_answer(_database(request), owner, query, request.headers.get("if-none-match"))
 
 
-async def plain_page(
-    database: db.PostgresDatabase | db.SQLiteDatabase, owner: str, query: tasks.ListQuery
+async def list_answer(
+    database: db.PostgresDatabase | db.SQLiteDatabase,
+    owner: str,
+    query: tasks.ListQuery,
+    if_none_match: str | None,
 ) -> Response:
-    """A page with no filter but the status (`ListQuery.by_status_only`), whichever path asked:
-    read off an index, on the event loop, its JSON built by the database."""
-    async with database.connect() as connection:
-        return list_response(*await task_json.page(connection, owner, query))
+    """The list `query` of `owner`, whichever path asked (`plain_list`, `list_tasks`): 304 when
+    If-None-Match names its ETag, else the page, its total and its ETag. A list with no filter
+    but the status (`ListQuery.by_status_only`) is read off an index, on the event loop, its
+    JSON built by the database (taskapi.task_json); any other may read every task the person
+    has, and must not hold up anyone else's requests meanwhile (`long_read`)."""
+    reads = database.connect() if query.reads_an_index else long_read(database, owner)
+    async with reads as connection:
+        state = await tasks.list_state(connection, owner, query)
+        current = state.etag(owner, query)
+        if none_match(if_none_match, current):
+            return not_modified(current)
+        page: Sequence[TaskRow] | bytes
+        if query.by_status_only:
+            page, total = await task_json.page(connection, owner, query)
+        else:
+            page, total = await tasks.list_page(
+                connection, owner, query, state, database.list_totals
+            )
+        # Another request's write may have committed between the state and the page (not on
+        # SQLite's shared connection, whose statements never suspend): the tag then names a
+        # version this page may not be, and is left out rather than given to the wrong bytes.
+        consistent = db.sees_one_state(connection) or await tasks.still_current(
+            connection, owner, state
+        )
+    return list_response(page, total, current if consistent else None)
 
 
 async def _owner(request: Request) -> str:
@@ -231,10 +279,13 @@ def _database(request: Request) -> db.PostgresDatabase | db.SQLiteDatabase:
     "",
     plain_list,
     response_model=list[TaskPublic],
-    responses=LONG_READ_ANSWERS,
+    responses=LONG_READ_ANSWERS
+    | {304: {"description": "Not Modified: the list is still the one `If-None-Match` names"}},
     summary="List tasks: filter, search, sort, page",
     description="Filters combine: a task must pass all of them. `X-Total-Count` gives how many "
-    "pass, across all pages. Equal sort keys are ordered by id, so pages never overlap.",
+    "pass, across all pages. Equal sort keys are ordered by id, so pages never overlap. `ETag` "
+    "changes whenever the list may have (any change to the person's tasks); `If-None-Match` "
+    "with it answers 304 while it has not.",
 )
 async def list_tasks(
     owner: OwnerId,
@@ -265,6 +316,13 @@ async def list_tasks(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    if_none_match: Annotated[
+        str | SkipJsonSchema[None],
+        Header(
+            alias="If-None-Match",
+            description="ETags of lists already held: 304 if the list is still one of them",
+        ),
+    ] = None,
 ) -> Response:
     if due_before and due_after and due_after >= due_before:
         raise RequestValidationError(
@@ -289,14 +347,7 @@ async def list_tasks(
         limit=limit,
         offset=offset,
     )
-    # A list read straight off an index stays on the event loop (the fast path); any other may
-    # read every task the person has, and must not hold up anyone else's requests meanwhile.
-    if query.reads_an_index and query.by_status_only:
-        return await plain_page(database, owner, query)
-    reads = database.connect() if query.reads_an_index else long_read(database, owner)
-    async with reads as connection:
-        rows, total = await tasks.list_page(connection, owner, query)
-    return list_response(rows, total)
+    return await list_answer(database, owner, query, if_none_match)
 
 
 @router.delete(
