@@ -198,3 +198,29 @@ async def test_a_create_s_fast_path_answers_as_fastapi_does(
         monkeypatch.setattr(fast_path, "enabled", False)
     assert fast == usual
     assert taken == len(cases)  # every create without a key took the fast path
+
+
+async def test_the_fast_path_revalidates_a_list_as_fastapi_does(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain list's ETag and its 304 are the same on either path (taskapi.api.routes.tasks
+    `list_answer`): If-None-Match naming it, among others, weakly, or not at all."""
+    await create(client, "a", tags=["home"])
+    url = "/api/alice/tasks?status=pending&limit=5"
+    tag = (await client.get(url, headers=bearer())).headers["ETag"]
+    asked = [tag, f"W/{tag}", f'"other", {tag}', "*", '"other"', "", f"{tag}x"]
+
+    async def answers() -> list[tuple[int, bytes, dict[str, str]]]:
+        found = []
+        for if_none_match in asked:
+            response = await client.get(url, headers=bearer() | {"If-None-Match": if_none_match})
+            headers = {k: v for k, v in response.headers.items() if k != "x-request-id"}
+            found.append((response.status_code, response.content, headers))
+        return found
+
+    fast = await answers()
+    monkeypatch.setattr(fast_path, "enabled", False)
+    usual = await answers()
+    assert fast == usual
+    assert [status for status, _, _ in fast] == [304, 304, 304, 304, 200, 200, 200]
+    assert all(headers["etag"] == tag for _, _, headers in fast)
