@@ -7,11 +7,11 @@ export NEXT_TELEMETRY_DISABLED := 1
 PYTHON ?= python3
 VENV := backend/.venv
 BIN := $(VENV)/bin
-# The Python set is locked (backend/uv.lock, exported with hashes to requirements.lock and requirements-dev.lock; `make lock`):
+# The Python set is locked (backend/uv.lock, exported with hashes to requirements.txt and requirements-dev.txt; `make lock`):
 # `make run` installs what running needs, everything else the test set, a superset at the same
 # versions. Reinstall only when a lock or the package changes.
-RUN_LOCK := requirements.lock
-TEST_LOCK := requirements-dev.lock
+RUN_LOCK := requirements.txt
+TEST_LOCK := requirements-dev.txt
 PY_RUN_STAMP := $(VENV)/.run-$(shell cat $(RUN_LOCK) backend/pyproject.toml | cksum | cut -d' ' -f1)
 PY_STAMP := $(VENV)/.test-$(shell cat $(TEST_LOCK) backend/pyproject.toml | cksum | cut -d' ' -f1)
 NPM_STAMP := frontend/node_modules/.installed-$(shell cksum < frontend/package-lock.json | cut -d' ' -f1)
@@ -112,8 +112,8 @@ umask-check:
 	  exit 1;; esac
 
 # backend/uv.lock is the Python lock: every requirement of backend/pyproject.toml (its extras dev
-# and e2e, its build group), resolved for every platform and Python 3.11+. requirements.lock and
-# requirements-dev.lock are exported from it (hashed pins pip installs with no uv present); a
+# and e2e, its build group), resolved for every platform and Python 3.11+. requirements.txt and
+# requirements-dev.txt are exported from it (hashed pins pip installs with no uv present); a
 # test checks that they still match it. Existing pins are kept where the requirements allow them;
 # UPGRADE=fastapi (space-separated names) moves those packages to their newest allowed versions,
 # UPGRADE=all moves everything. Commit the three once `make test` passes on them.

@@ -1,5 +1,5 @@
 """What is installed is exactly the locked set (backend/uv.lock, exported to
-`requirements-dev.lock`), so the tests run
+`requirements-dev.txt`), so the tests run
 against the versions a fresh clone installs: a FastAPI that changed how it stores routes
 (0.165) must fail here first, not in production."""
 
@@ -46,7 +46,7 @@ def installed() -> dict[str, str]:
 
 
 def test_every_locked_package_is_installed_at_its_locked_version() -> None:
-    pins = locked("requirements-dev.lock")
+    pins = locked("requirements-dev.txt")
     assert len(pins) >= 50  # really parsed
     assert "fastapi" in pins
     present = installed()
@@ -55,20 +55,20 @@ def test_every_locked_package_is_installed_at_its_locked_version() -> None:
 
 
 def test_nothing_is_installed_that_the_lock_does_not_name() -> None:
-    extra = set(installed()) - set(locked("requirements-dev.lock")) - NOT_LOCKED
+    extra = set(installed()) - set(locked("requirements-dev.txt")) - NOT_LOCKED
     assert extra == set(), "installed but not locked (a venv from an older lock? make clean)"
 
 
 def test_the_run_lock_pins_the_same_versions_as_the_test_lock() -> None:
-    run, test = locked("requirements.lock"), locked("requirements-dev.lock")
+    run, test = locked("requirements.txt"), locked("requirements-dev.txt")
     assert run.keys() <= test.keys()
     assert {name: version for name, version in run.items() if test[name] != version} == {}
 
 
 def test_the_run_lock_holds_nothing_only_the_tests_need() -> None:
-    """`make run` installs requirements.lock: what the app needs to run, not the test and lint
+    """`make run` installs requirements.txt: what the app needs to run, not the test and lint
     tools (every package the test lock adds for `--extra dev` and e2e stays out)."""
-    run = set(locked("requirements.lock"))
+    run = set(locked("requirements.txt"))
     tools = {"pytest", "ruff", "mypy", "hypothesis", "schemathesis", "playwright", "aiosmtpd"}
     assert not run & tools, run & tools
     assert {"fastapi", "uvicorn", "sqlalchemy", "pyjwt"} <= run
@@ -95,10 +95,10 @@ def without_header(name: str) -> str:
 
 
 def test_the_locks_pip_installs_are_exported_from_uv_lock_unchanged() -> None:
-    """requirements.lock and requirements-dev.lock are what `make lock` exports from uv.lock:
+    """requirements.txt and requirements-dev.txt are what `make lock` exports from uv.lock:
     an edit to one alone (or a uv.lock recompiled without exporting) fails here."""
-    assert without_header("requirements-dev.lock") == exported("--extra", "dev", "--extra", "e2e")
-    assert without_header("requirements.lock") == exported()
+    assert without_header("requirements-dev.txt") == exported("--extra", "dev", "--extra", "e2e")
+    assert without_header("requirements.txt") == exported()
 
 
 def test_uv_lock_satisfies_pyproject() -> None:
@@ -116,7 +116,7 @@ def test_uv_lock_satisfies_pyproject() -> None:
 
 def test_every_requirement_of_pyproject_is_met_by_a_locked_version() -> None:
     """Each requirement of backend/pyproject.toml (the app's, every extra's, the build group's and
-    `[build-system] requires`) has a pin in requirements-dev.lock that satisfies it: a uv.lock
+    `[build-system] requires`) has a pin in requirements-dev.txt that satisfies it: a uv.lock
     edited by hand to look current (`uv lock --check` compares recorded requirements, not the
     versions resolved) fails here, and so does a build group that drifted from the build system."""
     project = tomllib.loads((ROOT / "backend" / "pyproject.toml").read_text())
@@ -126,7 +126,7 @@ def test_every_requirement_of_pyproject_is_met_by_a_locked_version() -> None:
         *project["dependency-groups"]["build"],
         *project["build-system"]["requires"],
     ]
-    pins = locked("requirements-dev.lock")
+    pins = locked("requirements-dev.txt")
     unmet = {}
     for line in requirements:
         requirement = Requirement(line)
