@@ -17,6 +17,7 @@ queue on that row, as their creates and toggles already did.
 """
 
 from collections.abc import Sequence
+from importlib import import_module
 
 import sqlalchemy as sa
 from alembic import op
@@ -68,34 +69,6 @@ SQLITE_TRIGGERS = [
     END
     """,
 ]
-# 0002's, for a downgrade.
-SQLITE_0002 = [
-    """
-    CREATE TRIGGER task_counts_insert AFTER INSERT ON tasks BEGIN
-        INSERT INTO task_counts (user_id, total, completed)
-        VALUES (NEW.user_id, 1, NEW.completed)
-        ON CONFLICT (user_id) DO UPDATE
-        SET total = total + 1, completed = completed + excluded.completed;
-    END
-    """,
-    """
-    CREATE TRIGGER task_counts_delete AFTER DELETE ON tasks BEGIN
-        UPDATE task_counts SET total = total - 1, completed = completed - OLD.completed
-        WHERE user_id = OLD.user_id;
-    END
-    """,
-    """
-    CREATE TRIGGER task_counts_update AFTER UPDATE OF completed, user_id ON tasks BEGIN
-        UPDATE task_counts SET total = total - 1, completed = completed - OLD.completed
-        WHERE user_id = OLD.user_id;
-        INSERT INTO task_counts (user_id, total, completed)
-        VALUES (NEW.user_id, 1, NEW.completed)
-        ON CONFLICT (user_id) DO UPDATE
-        SET total = total + 1, completed = completed + excluded.completed;
-    END
-    """,
-]
-
 POSTGRES = [
     "DROP TRIGGER task_counts_track ON tasks",
     """
@@ -131,33 +104,8 @@ POSTGRES = [
     FOR EACH ROW EXECUTE FUNCTION task_counts_track()
     """,
 ]
-# 0002's, for a downgrade.
-POSTGRES_0002 = [
-    "DROP TRIGGER task_counts_track ON tasks",
-    """
-    CREATE OR REPLACE FUNCTION task_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP IN ('DELETE', 'UPDATE') THEN
-            UPDATE task_counts
-            SET total = total - 1, completed = completed - OLD.completed::int
-            WHERE user_id = OLD.user_id;
-        END IF;
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            INSERT INTO task_counts AS counts (user_id, total, completed)
-            VALUES (NEW.user_id, 1, NEW.completed::int)
-            ON CONFLICT (user_id) DO UPDATE
-            SET total = counts.total + 1, completed = counts.completed + excluded.completed;
-        END IF;
-        RETURN NULL;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER task_counts_track
-    AFTER INSERT OR DELETE OR UPDATE OF completed, user_id ON tasks
-    FOR EACH ROW EXECUTE FUNCTION task_counts_track()
-    """,
-]
+# What a downgrade puts back: 0002's triggers, as 0002 made them.
+_0002 = import_module("taskapi.migrations.versions.0002_task_counts")
 
 
 def _is_sqlite() -> bool:
@@ -177,9 +125,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if _is_sqlite():
-        for statement in ["DROP TRIGGER task_counts_move", *SQLITE_DROP, *SQLITE_0002]:
+        for statement in ["DROP TRIGGER task_counts_move", *SQLITE_DROP, *_0002.SQLITE_TRIGGERS]:
             op.execute(statement)
     else:
-        for statement in POSTGRES_0002:
+        for statement in [*_0002.POSTGRES_DROP, *_0002.POSTGRES_TRIGGERS]:
             op.execute(statement)
     op.drop_column("task_counts", "version")
