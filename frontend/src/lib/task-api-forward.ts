@@ -207,7 +207,8 @@ export function forwardsDirectly(target: string): boolean {
 }
 
 /** Answers worth compressing, as Next.js's own `compress` (the `compression` package) picks
- * them: text and JSON of 1 KiB or more, or of unknown length. */
+ * them: text and JSON of 1 KiB or more, or of unknown length, unless `Cache-Control:
+ * no-transform`. */
 const COMPRESSIBLE = /^(?:text\/|application\/(?:[\w.+-]*\+)?json\b)/i;
 const COMPRESS_FROM_BYTES = 1024;
 
@@ -254,7 +255,10 @@ export function forwardNodeRequest(request: IncomingMessage, response: ServerRes
       const bodiless = method === "HEAD" || NO_BODY.has(status);
       // Compressed as Next.js compresses the route handlers' answers, so that a browser gets
       // the same bytes either way (the task API itself sends them uncompressed).
-      const compressible = !bodiless && COMPRESSIBLE.test(String(answer["content-type"] ?? ""));
+      const compressible =
+        !bodiless &&
+        COMPRESSIBLE.test(String(answer["content-type"] ?? "")) &&
+        !/\bno-transform\b/i.test(String(answer["cache-control"] ?? ""));
       const length = answer["content-length"];
       const gzip =
         compressible &&
@@ -291,5 +295,9 @@ export function forwardNodeRequest(request: IncomingMessage, response: ServerRes
       });
       response.end(text);
     },
-  );
+  ).catch((error: unknown) => {
+    // A fault here, not the task API's: logged, the connection closed rather than left open.
+    writeLog("error", "task-api-forward", "forwarding failed", [error]);
+    response.destroy();
+  });
 }
