@@ -128,8 +128,9 @@ lock: $(PY_STAMP)
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/.next test-output
 
-# wrk load against the real service and a bare ASGI app (PostgreSQL too with BENCH_DATABASE_URL).
-bench: $(PY_STAMP)
+# wrk load against the real service and a bare ASGI app (PostgreSQL too with BENCH_DATABASE_URL),
+# and the task list through the built web app's origin beside the direct one.
+bench: $(PY_STAMP) $(FRONTEND_BUILD)
 	$(BIN)/python bench/run.py
 
 # Mixed load at half capacity for 10 minutes (SOAK_SECONDS to change): errors and memory growth.

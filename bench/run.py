@@ -13,6 +13,12 @@ the bare app, the list's p99, p99 within 4x the median, the 100k user's filtered
 first page's rate (its rows at BIG_USER_CONNECTIONS: one person's long reads are limited), a row
 with errors not met, and on PostgreSQL SEARCH_RUNS runs of its search within 1.5x of each other),
 and writes both as JSON under bench/results/ (git-ignored).
+
+The browser's own path is measured beside the direct list: the built web app (frontend/.next, as
+`make run` serves it, on a fresh auth database in the run's temporary folder) pointed at the same
+API, and the same list with the same token through its origin. Each list row gives the CPU time
+a request took in each process (from /proc: the API's, and the web app's for the web origin's),
+and its verdict the web origin's rate as a share of the direct list's.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import platform
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -50,6 +57,9 @@ from taskapi.models import Revocation, Task, TaskTag
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 TASKAPI = ROOT / "backend" / ".venv" / "bin" / "taskapi"
+FRONTEND = ROOT / "frontend"
+WEB_SERVER = FRONTEND / ".next" / "tasks-server" / "server.js"  # frontend/server.ts, as built
+TSX = FRONTEND / "node_modules" / ".bin" / "tsx"
 UVICORN = ROOT / "backend" / ".venv" / "bin" / "uvicorn"
 SECRET = secrets.token_urlsafe(32)
 BIG_USER_TASKS = 100_000
@@ -79,6 +89,11 @@ class Row:
     ratio_to_bare: float | None = None
     errors: int = 0
     runs: tuple[float, ...] = ()  # requests/s of each run, for a row that stands for several
+    api_cpu_ms: float | None = None  # the task API's CPU time per request (user + system)
+    web_cpu_ms: float | None = None  # the web app's, for a request through the web origin
+
+
+WEB_ORIGIN = "list 50 tasks, through the web origin"
 
 
 # The targets (issue #14), per database: requests/s as a share of the bare ASGI app measured in
@@ -110,6 +125,7 @@ class Verdict:
     target: str
     met: bool
     detail: str  # what missed, when something did
+    note: str = ""  # a comparison that is reported, not judged (the web origin's against direct)
 
 
 def judge(rows: list[Row]) -> list[Verdict]:
@@ -117,6 +133,7 @@ def judge(rows: list[Row]) -> list[Verdict]:
     first_page = {
         row.database: row.requests_per_s for row in rows if row.scenario == "100k user: first page"
     }
+    direct = {row.database: row for row in rows if row.scenario == "list 50 tasks"}
     verdicts = []
     for row in rows:
         if row.scenario.startswith("bare ASGI"):
@@ -154,9 +171,27 @@ def judge(rows: list[Row]) -> list[Verdict]:
                 "; ".join(target for target, _, _ in checks),
                 all(met for _, met, _ in checks),
                 ", ".join(detail for _, met, detail in checks if not met),
+                web_origin_note(row, direct.get(row.database)),
             )
         )
     return verdicts
+
+
+def web_origin_note(row: Row, direct: Row | None) -> str:
+    """For the web origin's row: its rate as a share of the direct list's, and what a request
+    cost each process in CPU time against the API's alone (the criterion of issue #14: does
+    the proxy cost more than the API itself?). Empty for every other row."""
+    if row.scenario != WEB_ORIGIN or direct is None or not direct.requests_per_s:
+        return ""
+    share = row.requests_per_s / direct.requests_per_s
+    note = f"{share:.2f} x the direct list's rate"
+    if row.web_cpu_ms is not None and row.api_cpu_ms is not None and direct.api_cpu_ms:
+        note += (
+            f"; CPU a request: web app {row.web_cpu_ms:.2f} ms + API {row.api_cpu_ms:.2f} ms,"
+            f" direct API {direct.api_cpu_ms:.2f} ms (web app / API"
+            f" {row.web_cpu_ms / direct.api_cpu_ms:.2f})"
+        )
+    return note
 
 
 def token(sub: str) -> str:
@@ -266,12 +301,14 @@ def wrk(
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"^\s*(\d+) requests in ", output, re.MULTILINE)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
     return {
         "rps": float(rate.group(1)) if rate else 0.0,
+        "requests": float(total.group(1)) if total else 0.0,
         "p50": latency("50"),
         "p99": latency("99"),
         "non_2xx": float(non_2xx.group(1)) if non_2xx else 0.0,
@@ -350,6 +387,57 @@ def bare_server(body: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@contextmanager
+def web_app(api_base: str, workdir: Path) -> Iterator[tuple[str, int]]:
+    """The built web app as `make run` starts it (frontend/server.ts, production build) on a free
+    port of 127.0.0.1, forwarding to the task API at `api_base`: (its origin, its pid). Its auth
+    database is a fresh SQLite file in `workdir`, made by scripts/migrate.ts as `make migrate`
+    does; its secret is this run's; mail would go to `workdir`. None of the caller's own
+    settings of those names is passed on."""
+    if not WEB_SERVER.exists():
+        raise RuntimeError(
+            f"{WEB_SERVER.relative_to(ROOT)} is missing: make frontend/.next/BUILD_ID"
+        )
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    inherited = ("BETTER_AUTH", "DATABASE", "AUTH_DATABASE", "SMTP_", "MAIL_", "BACKEND_URL")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(inherited)},
+        "BETTER_AUTH_SECRET": SECRET,
+        "BETTER_AUTH_URL": origin,
+        "AUTH_DATABASE_URL": f"sqlite:{workdir / 'auth.db'}",
+        "BACKEND_URL": api_base,
+        "MAIL_OUTBOX": str(workdir / "mail-outbox"),
+        "NEXT_TELEMETRY_DISABLED": "1",
+    }
+    log = workdir / f"web-{port}.log"
+    with log.open("wb") as out:
+        subprocess.run(
+            [str(TSX), "scripts/migrate.ts"], cwd=FRONTEND, env=env, stdout=out, check=True
+        )
+        # A process group of its own, as scripts/run.py starts it: stopping the group stops
+        # anything it started.
+        process = subprocess.Popen(
+            ["node", str(WEB_SERVER), "--port", str(port), "--hostname", "127.0.0.1"],
+            cwd=FRONTEND,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_up(f"{origin}/login", seconds=60)
+        yield origin, process.pid
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def task_row(user: str, n: int, start: datetime) -> dict[str, object]:
@@ -444,7 +532,7 @@ def bench_database(kind: str, seconds: int, connections: int) -> tuple[list[Row]
             [str(TASKAPI), "migrate"], cwd=workdir, env=env, check=True, capture_output=True
         )
         ids = asyncio.run(seed(url))
-        with serving(url, workdir) as (base, pid):
+        with serving(url, workdir) as (base, pid), web_app(base, workdir) as (web, web_pid):
             list_url = f"{base}/api/bench/tasks?limit=50"
             body = workdir / "list.json"
             body.write_bytes(
@@ -463,10 +551,12 @@ def bench_database(kind: str, seconds: int, connections: int) -> tuple[list[Row]
                 script: str = "",
                 *headers: str,
                 at: int = connections,
+                web: bool = False,
             ) -> None:
                 # Requests wrk gave up on at the end of the last run may still be queued in the
                 # server: let it drain, so they do not count against this one.
                 time.sleep(2)
+                api_before, web_before = cpu_seconds(pid), cpu_seconds(web_pid)
                 result = wrk(
                     url,
                     auth=auth,
@@ -475,6 +565,8 @@ def bench_database(kind: str, seconds: int, connections: int) -> tuple[list[Row]
                     script=script,
                     headers=headers,
                 )
+                api_cpu, web_cpu = cpu_seconds(pid) - api_before, cpu_seconds(web_pid) - web_before
+                served = result["requests"] or 1.0
                 expected_errors = name.startswith("401")
                 rows.append(
                     Row(
@@ -487,10 +579,20 @@ def bench_database(kind: str, seconds: int, connections: int) -> tuple[list[Row]
                         int(
                             result["socket_errors"] + (0 if expected_errors else result["non_2xx"])
                         ),
+                        api_cpu_ms=round(api_cpu / served * 1000, 3),
+                        web_cpu_ms=round(web_cpu / served * 1000, 3) if web else None,
                     )
                 )
 
             run("list 50 tasks", list_url, token("bench"))
+            # The same request through the web origin (the route handler that forwards
+            # /api/{user_id}/tasks to the API), right after the direct one. Its first requests
+            # load the route's code: those are made before the clock starts.
+            web_list_url = f"{web}/api/bench/tasks?limit=50"
+            with httpx.Client(headers={"Authorization": f"Bearer {token('bench')}"}) as client:
+                for _ in range(200):
+                    client.get(web_list_url).raise_for_status()
+            run(WEB_ORIGIN, web_list_url, token("bench"), web=True)
             listed = httpx.get(list_url, headers={"Authorization": f"Bearer {token('bench')}"})
             if "ETag" in listed.headers:  # the same list revalidated: 304, no page read
                 tag = listed.headers["ETag"]
@@ -599,6 +701,15 @@ def bench_database(kind: str, seconds: int, connections: int) -> tuple[list[Row]
     return rows, extra
 
 
+def cpu_cell(row: Row) -> str:
+    """The first table's CPU column: the API's time a request, and the web app's beside it."""
+    if row.api_cpu_ms is None:
+        return ""
+    if row.web_cpu_ms is None:
+        return f"API {row.api_cpu_ms:.2f}"
+    return f"web app {row.web_cpu_ms:.2f} + API {row.api_cpu_ms:.2f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="per wrk run (default 10)")
@@ -635,12 +746,16 @@ def main() -> int:
         f"\n{results['machine']}; wrk -t1 -c{args.connections} -d{args.seconds}s "
         f"(the 100k user's rows -c{BIG_USER_CONNECTIONS})\n"
     )
-    print("| database | scenario | requests/s | p50 ms | p99 ms | ratio to bare | errors |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print(
+        "| database | scenario | requests/s | p50 ms | p99 ms | ratio to bare | errors "
+        "| CPU ms a request |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---|")
     for row in all_rows:
         ratio = "" if row.ratio_to_bare is None else f"{row.ratio_to_bare:.3f}"
         print(
-            f"| {row.database} | {row.scenario} | {row.requests_per_s:,.0f} | {row.p50_ms:.2f} | {row.p99_ms:.2f} | {ratio} | {row.errors} |"
+            f"| {row.database} | {row.scenario} | {row.requests_per_s:,.0f} | {row.p50_ms:.2f} "
+            f"| {row.p99_ms:.2f} | {ratio} | {row.errors} | {cpu_cell(row)} |"
         )
     print("\nTargets (issue #14); ratios are to the bare ASGI app of the same run and database.\n")
     print("| database | scenario | requests/s | p50 ms | p99 ms | ratio to bare | target | met |")
@@ -649,12 +764,20 @@ def main() -> int:
     for verdict in verdicts:
         row = verdict.row
         met = "met" if verdict.met else f"not met ({verdict.detail})"
+        if verdict.note:
+            met += f"; {verdict.note}"
         print(
             f"| {row.database} | {row.scenario} | {row.requests_per_s:,.0f} | {row.p50_ms:.2f} "
             f"| {row.p99_ms:.2f} | {row.ratio_to_bare or 0:.3f} | {verdict.target} | {met} |"
         )
     results["targets"] = [
-        {"database": v.row.database, "scenario": v.row.scenario, "target": v.target, "met": v.met}
+        {
+            "database": v.row.database,
+            "scenario": v.row.scenario,
+            "target": v.target,
+            "met": v.met,
+            **({"note": v.note} if v.note else {}),
+        }
         for v in verdicts
     ]
     print(

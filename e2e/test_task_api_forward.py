@@ -3,7 +3,9 @@ and only what the browser needs (frontend/src/lib/task-api-forward.ts)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 import httpx
 
@@ -156,3 +158,53 @@ def test_no_location_from_the_task_api_reaches_the_browser(plain_web_app: PlainW
         answer = httpx.post(f"{plain_web_app.url}/api/someone/tasks?status={status}", json={})
         assert answer.status_code == status
         assert "location" not in answer.headers, (status, answer.headers)
+
+
+# server.ts forwards a plainly written path itself; one with an escape (or a dot segment) goes
+# through Next.js's route handler. Both must forward, and answer, alike.
+BOTH_WAYS_IN = ("/api/someone/tasks/1", "/api/some%6Fne/tasks/1")
+SITE_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "strict-origin-when-cross-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def test_both_ways_in_forward_the_same_fields_and_answer_with_the_sites_headers(
+    plain_web_app: PlainWebApp,
+) -> None:
+    backend = plain_web_app.backend
+    for path in BOTH_WAYS_IN:
+        answer = httpx.put(
+            f"{plain_web_app.url}{path}?limit=5",
+            content=b'{"title": "Buy milk"}',
+            headers={**BROWSER_HEADERS, "Content-Type": "application/json"},
+        )
+        assert answer.status_code == 200, (path, answer.text)
+        seen = backend.last()
+        assert (seen.method, unquote(seen.path)) == ("PUT", unquote(f"{path}?limit=5"))
+        names = {name.lower() for name, _ in seen.headers}
+        assert names <= API_FIELDS | CLIENT_FIELDS, (path, names - API_FIELDS - CLIENT_FIELDS)
+        assert dict((k.lower(), v) for k, v in seen.headers)["accept-encoding"] == "identity"
+        assert seen.body == b'{"title": "Buy milk"}'
+        for name, value in {**SITE_HEADERS, **{k.lower(): v for k, v in NEEDED.items()}}.items():
+            assert answer.headers.get(name) == value, (path, name, answer.headers)
+        for name in LEAKS:
+            assert name not in answer.headers, (path, name)
+
+
+def test_both_ways_in_compress_a_long_answer_for_a_client_that_takes_gzip(
+    plain_web_app: PlainWebApp,
+) -> None:
+    long_title = "x" * 5000
+    for path in BOTH_WAYS_IN:
+        for accept, coded in (("gzip", "gzip"), ("identity", None)):
+            answer = httpx.put(
+                f"{plain_web_app.url}{path}",
+                json={"title": long_title},
+                headers={"Accept-Encoding": accept},
+            )
+            assert answer.status_code == 200
+            assert answer.headers.get("content-encoding") == coded, (path, accept)
+            assert json.loads(answer.json()["echo"]) == {"title": long_title}

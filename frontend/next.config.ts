@@ -1,5 +1,7 @@
 import type { NextConfig } from "next";
 
+import { SITE_HEADERS } from "./src/lib/site-headers";
+
 const nextConfig: NextConfig = {
   // Type errors and lint errors fail the build: nothing here ignores them.
   reactStrictMode: true,
@@ -11,12 +13,7 @@ const nextConfig: NextConfig = {
     return [
       {
         source: "/:path*",
-        headers: [
-          { key: "X-Content-Type-Options", value: "nosniff" },
-          { key: "X-Frame-Options", value: "DENY" },
-          { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
-          { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=()" },
-        ],
+        headers: Object.entries(SITE_HEADERS).map(([key, value]) => ({ key, value })),
       },
     ];
   },

@@ -20,7 +20,10 @@
  * ~100 MB, while a reverse proxy in front reuses far fewer.
  *
  * A method this app does not serve (405 or 501) or a path whose %-escapes do not decode (400)
- * is answered here with a JSON `detail`, before Next.js (src/lib/request-line.ts).
+ * is answered here with a JSON `detail`, before Next.js (src/lib/request-line.ts). The task API's
+ * paths (`/api/{user_id}/tasks…`, `tags…`, `export`), written plainly, are forwarded here too,
+ * by the route handlers' own rules: Next.js's request handling cost more CPU than the task API
+ * itself (src/lib/task-api-forward.ts).
  * Every line it logs is JSON (src/lib/log.ts), Next.js's own included. A wrong option or
  * setting stops it with one line and exit code 2.
  */
@@ -40,6 +43,7 @@ import { routeConsoleToLog, writeLog } from "./src/lib/log";
 import { requireEmailVerification } from "./src/lib/auth-settings";
 import { describeMail } from "./src/lib/mail-settings";
 import { refuseRequestLine } from "./src/lib/request-line";
+import { forwardNodeRequest, forwardsDirectly } from "./src/lib/task-api-forward";
 
 type Settings = {
   port: number;
@@ -144,6 +148,11 @@ async function main(): Promise<void> {
         response
           .writeHead(refusal.status, { ...refusal.headers, "Content-Length": Buffer.byteLength(body) })
           .end(body);
+        return;
+      }
+      // Ahead of the client address: no field of it is forwarded to the task API.
+      if (forwardsDirectly(request.url ?? "")) {
+        forwardNodeRequest(request, response);
         return;
       }
       applyClientAddress(request.headers, request.socket.remoteAddress, trusted);

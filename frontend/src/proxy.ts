@@ -3,7 +3,7 @@ import { type NextRequest, NextResponse } from "next/server";
 
 /**
  * Two jobs, both cheap, neither of them the security check itself (the task API is forwarded by
- * route handlers, src/lib/task-api-forward.ts):
+ * server.ts and route handlers, src/lib/task-api-forward.ts, never through here):
  * - send people without a session cookie from /tasks and /account to /login (only the cookie is looked at;
  *   the real check is auth.api.getSession in the page);
  * - give every page a fresh nonce and a Content-Security-Policy that allows only scripts

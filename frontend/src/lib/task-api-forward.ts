@@ -1,7 +1,18 @@
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from "node:http";
+import {
+  Agent as HttpAgent,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  request as httpRequest,
+  type ServerResponse,
+} from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { pipeline, Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { createGzip } from "node:zlib";
+
+import { isClientAbort } from "./client-abort";
+import { writeLog } from "./log";
+import { SITE_HEADERS } from "./site-headers";
 
 /**
  * Forwards `/api/{user_id}/tasks…`, `/api/{user_id}/tags…` and `/api/{user_id}/export` from the
@@ -12,6 +23,11 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
  * credential the API never uses), not the client's forwarding headers, Origin or Referer. Only
  * what the browser needs comes back: the backend's address never does. Bodies are streamed both
  * ways, never held whole; the task API enforces its own size limit (413) on what arrives.
+ *
+ * Two ways in, one set of rules: server.ts hands a request whose path is plainly one of these
+ * (`forwardsDirectly`) to `forwardNodeRequest` before Next.js sees it, which cost more CPU than
+ * the task API itself (docs/performance.md, "The web origin"); any other path under them (escapes,
+ * dot segments, a trailing slash), and `next dev`, reach the route handlers, `forwardToTaskApi`.
  */
 
 /** The request fields the task API reads (backend: `taskapi.api.deps`, `media`, `routes.tasks`,
@@ -79,17 +95,24 @@ function answerTimeoutMs(): number {
 
 class AnswerTimeout extends Error {}
 
+/** The task API's address for the path and query `target` (as sent: `/api/…?…`). */
+function taskApiUrl(target: string): URL {
+  return new URL(target, process.env.BACKEND_URL ?? "http://127.0.0.1:8000");
+}
+
 function send(
   target: URL,
-  request: Request,
+  method: string,
   headers: Record<string, string>,
+  body: Readable | null,
+  signal: AbortSignal,
 ): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const outgoing = (target.protocol === "https:" ? httpsRequest : httpRequest)(target, {
-      method: request.method,
+      method,
       headers,
       agent: agents[target.protocol === "https:" ? "https:" : "http:"],
-      signal: request.signal,
+      signal,
     });
     // The connection is destroyed, not returned to the pool: its answer may still come.
     const timer = setTimeout(() => {
@@ -104,17 +127,26 @@ function send(
       clearTimeout(timer);
       reject(error);
     });
-    const body = request.method === "GET" || request.method === "HEAD" ? null : request.body;
     if (body === null) {
       outgoing.end();
     } else {
       // Streamed as it arrives; an error on either side ends both.
-      pipeline(Readable.fromWeb(body as WebReadableStream<Uint8Array>), outgoing, (error) => {
+      pipeline(body, outgoing, (error) => {
         if (error) reject(error);
       });
     }
   });
 }
+
+/** The answer when the task API gave none: 504 with a `detail` when it has not begun to answer
+ * within TASK_API_TIMEOUT_MS (RFC 9110 §15.6.5), else 502 (it cannot be reached). */
+function failure(error: unknown): { status: 502 | 504; detail: string } {
+  return error instanceof AnswerTimeout
+    ? { status: 504, detail: "The task service did not answer in time. Try again in a moment." }
+    : { status: 502, detail: "The task service cannot be reached. Try again in a moment." };
+}
+
+const FAILURE_HEADERS = { "Cache-Control": "no-store", "Retry-After": "5" };
 
 /**
  * The task API's answer to `request`, with the same method, path and query. 502 with a
@@ -123,25 +155,19 @@ function send(
  */
 export async function forwardToTaskApi(request: Request): Promise<Response> {
   const { pathname, search } = new URL(request.url);
-  const backend = process.env.BACKEND_URL ?? "http://127.0.0.1:8000";
-  const target = new URL(`${pathname}${search}`, backend);
   const headers = pick((name) => request.headers.get(name), REQUEST_HEADERS);
   headers["accept-encoding"] = "identity"; // the body comes back as the API wrote it
+  const body =
+    request.method === "GET" || request.method === "HEAD" || request.body === null
+      ? null
+      : Readable.fromWeb(request.body as WebReadableStream<Uint8Array>);
 
   let upstream: IncomingMessage;
   try {
-    upstream = await send(target, request, headers);
+    upstream = await send(taskApiUrl(`${pathname}${search}`), request.method, headers, body, request.signal);
   } catch (error) {
-    if (error instanceof AnswerTimeout) {
-      return Response.json(
-        { detail: "The task service did not answer in time. Try again in a moment." },
-        { status: 504, headers: { "Cache-Control": "no-store", "Retry-After": "5" } },
-      );
-    }
-    return Response.json(
-      { detail: "The task service cannot be reached. Try again in a moment." },
-      { status: 502, headers: { "Cache-Control": "no-store", "Retry-After": "5" } },
-    );
+    const { status, detail } = failure(error);
+    return Response.json({ detail }, { status, headers: FAILURE_HEADERS });
   }
   const status = upstream.statusCode ?? 502;
   const bodiless = request.method === "HEAD" || NO_BODY.has(status);
@@ -150,5 +176,128 @@ export async function forwardToTaskApi(request: Request): Promise<Response> {
     status,
     statusText: upstream.statusMessage,
     headers: pick((name) => upstream.headers[name], RESPONSE_HEADERS),
+  });
+}
+
+/** A path segment taken as it is: unreserved characters only (RFC 3986 §2.3), no %-escape. */
+const PLAIN_SEGMENT = /^[A-Za-z0-9._~-]+$/;
+
+/**
+ * Whether server.ts forwards the request-target `target` itself (`forwardNodeRequest`): a
+ * path one of the route handlers above would take, written so that nothing could read it
+ * differently: `/api/{user_id}/tasks[/…]`, `/api/{user_id}/tags[/…]` or `/api/{user_id}/export`,
+ * each segment plain (no %-escape, not `.` or `..`, not empty: no trailing slash, which
+ * Next.js would redirect), `{user_id}` not `auth` (Better Auth's routes). Any query. Every
+ * other target goes to Next.js as before.
+ */
+export function forwardsDirectly(target: string): boolean {
+  const query = target.indexOf("?");
+  const segments = (query === -1 ? target : target.slice(0, query)).split("/");
+  // "", "api", user_id, tasks|tags|export, ...
+  if (segments.length < 4 || segments[0] !== "" || segments[1] !== "api") return false;
+  const [, , user, collection, ...rest] = segments;
+  if (user === undefined || user === "auth") return false;
+  if (collection === "export" ? rest.length > 0 : collection !== "tasks" && collection !== "tags") {
+    return false;
+  }
+  for (const segment of [user, ...rest]) {
+    if (!PLAIN_SEGMENT.test(segment) || segment === "." || segment === "..") return false;
+  }
+  return true;
+}
+
+/** Answers worth compressing, as Next.js's own `compress` (the `compression` package) picks
+ * them: text and JSON of 1 KiB or more, or of unknown length, unless `Cache-Control:
+ * no-transform`. */
+const COMPRESSIBLE = /^(?:text\/|application\/(?:[\w.+-]*\+)?json\b)/i;
+const COMPRESS_FROM_BYTES = 1024;
+
+/** Whether the client takes gzip (RFC 9110 §12.5.3: named, or `*`, with a q above 0). */
+function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  for (const item of header.split(",")) {
+    const [coding, ...params] = item.split(";").map((part) => part.trim().toLowerCase());
+    if (coding !== "gzip" && coding !== "*") continue;
+    const q = params.find((param) => param.startsWith("q="));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
+}
+
+/** A request that comes with a body (RFC 9112 §6.3: Content-Length or Transfer-Encoding). */
+function hasBody(request: IncomingMessage): boolean {
+  return request.headers["content-length"] !== undefined || request.headers["transfer-encoding"] !== undefined;
+}
+
+/**
+ * `forwardToTaskApi` for server.ts, on Node.js's own request and response (no Web Request,
+ * Response or streams between them): the same fields both ways, the same timeout, 502 and 504,
+ * the same bodies streamed, the site's headers (SITE_HEADERS) and the gzip that Next.js would
+ * have added.
+ * The client going away aborts the request to the task API, as the route handler's signal does.
+ */
+export function forwardNodeRequest(request: IncomingMessage, response: ServerResponse): void {
+  const method = request.method ?? "GET";
+  const headers = pick((name) => request.headers[name], REQUEST_HEADERS);
+  headers["accept-encoding"] = "identity";
+  const aborted = new AbortController();
+  response.once("close", () => {
+    if (!response.writableFinished) aborted.abort();
+  });
+  const body = method === "GET" || method === "HEAD" || !hasBody(request) ? null : request;
+  send(taskApiUrl(request.url ?? "/"), method, headers, body, aborted.signal).then(
+    (upstream) => {
+      const status = upstream.statusCode ?? 502;
+      const answer: OutgoingHttpHeaders = {
+        ...SITE_HEADERS,
+        ...pick((name) => upstream.headers[name], RESPONSE_HEADERS),
+      };
+      const bodiless = method === "HEAD" || NO_BODY.has(status);
+      // Compressed as Next.js compresses the route handlers' answers, so that a browser gets
+      // the same bytes either way (the task API itself sends them uncompressed).
+      const compressible =
+        !bodiless &&
+        COMPRESSIBLE.test(String(answer["content-type"] ?? "")) &&
+        !/\bno-transform\b/i.test(String(answer["cache-control"] ?? ""));
+      const length = answer["content-length"];
+      const gzip =
+        compressible &&
+        acceptsGzip(request.headers["accept-encoding"]) &&
+        (length === undefined || Number(length) >= COMPRESS_FROM_BYTES);
+      if (compressible) answer.vary = "Accept-Encoding";
+      if (gzip) {
+        delete answer["content-length"];
+        answer["content-encoding"] = "gzip";
+      }
+      response.writeHead(status, upstream.statusMessage, answer);
+      if (bodiless) {
+        upstream.resume(); // nothing to read: frees the connection for the next request
+        response.end();
+        return;
+      }
+      const done = (error: Error | null) => {
+        if (error && !isClientAbort(error)) {
+          writeLog("error", "task-api-forward", "the task API's answer broke off", [error]);
+        }
+      };
+      if (gzip) pipeline(upstream, createGzip(), response, done);
+      else pipeline(upstream, response, done);
+    },
+    (error: unknown) => {
+      if (aborted.signal.aborted || response.destroyed) return; // the client left first
+      const { status, detail } = failure(error);
+      const text = JSON.stringify({ detail });
+      response.writeHead(status, {
+        ...SITE_HEADERS,
+        ...FAILURE_HEADERS,
+        "Content-Type": "application/json",
+        "Content-Length": Buffer.byteLength(text),
+      });
+      response.end(text);
+    },
+  ).catch((error: unknown) => {
+    // A fault here, not the task API's: logged, the connection closed rather than left open.
+    writeLog("error", "task-api-forward", "forwarding failed", [error]);
+    response.destroy();
   });
 }
