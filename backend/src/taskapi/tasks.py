@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -297,8 +298,31 @@ class ListState:
         time) are the same, since nothing else they depend on can change without raising the
         version. `"L<version>-<24 hex digits of BLAKE2b over the owner, the query and
         next_due>"`: never equal to a task's `"<version>"`."""
-        key = repr((LIST_FORMAT, owner, astuple(query), self.next_due)).encode()
-        return f'"L{self.version}-{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
+        if (
+            self.next_due is None
+            and query.by_status_only
+            and isinstance(query.status, StatusFilter)
+        ):
+            return f'"L{self.version}-{_plain_list_digest(owner, query)}"'
+        return f'"L{self.version}-{_list_digest(owner, query, self.next_due)}"'
+
+
+def _list_digest(owner: str, query: ListQuery, next_due: datetime | None) -> str:
+    key = repr((LIST_FORMAT, owner, astuple(query), next_due)).encode()
+    return hashlib.blake2b(key, digest_size=12).hexdigest()
+
+
+# The digest in a plain list's tag depends on the owner and the query alone: kept, not hashed
+# again on every list (`astuple` and `repr` were a tenth of a plain list's CPU,
+# docs/performance.md §12). Plain only: no filter but the status, so no datetime (equal values
+# with other reprs would share an entry), and the status the enum, never the equal string. An
+# entry holds an owner and a ListQuery, about 600 bytes.
+LIST_DIGESTS = 4096
+
+
+@lru_cache(maxsize=LIST_DIGESTS)
+def _plain_list_digest(owner: str, query: ListQuery) -> str:
+    return _list_digest(owner, query, None)
 
 
 # Part of every list ETag: raise it when the bytes of a list answer change for the same data

@@ -4,8 +4,10 @@ write (they are kept per version, taskapi.tasks.list_page)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -216,3 +218,23 @@ async def test_an_overdue_list_changes_when_a_due_time_passes(
     assert after.status_code == 200
     assert ([t["title"] for t in after.json()], after.headers["X-Total-Count"]) == (["soon"], "1")
     assert after.headers["ETag"] != before.headers["ETag"]
+
+
+async def test_a_plain_list_s_kept_tag_is_the_tag_it_always_was() -> None:
+    """A plain list's digest is kept (`tasks._plain_list_digest`), not hashed per request: the
+    tag is the same text as the one hashed afresh (the format before it was kept), and a query
+    equal to another but written with a plain string for its status is hashed afresh, never
+    given the enum's tag from the cache."""
+    state = tasks_module.ListState(version=7, total=3, completed=1)
+    for query in (
+        tasks_module.ListQuery(),
+        tasks_module.ListQuery(
+            status=tasks_module.StatusFilter.completed, sort="title", limit=50, offset=5
+        ),
+    ):
+        key = repr((tasks_module.LIST_FORMAT, "alice", astuple(query), None)).encode()
+        fresh = f'"L7-{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
+        assert state.etag("alice", query) == state.etag("alice", query) == fresh
+    by_enum = state.etag("alice", tasks_module.ListQuery(status=tasks_module.StatusFilter.pending))
+    by_text = state.etag("alice", tasks_module.ListQuery(status="pending"))  # type: ignore[arg-type]
+    assert by_text != by_enum  # as before: the tag hashes the status as it is written

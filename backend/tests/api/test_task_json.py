@@ -213,3 +213,35 @@ async def test_a_create_is_refused_at_the_quota_and_once_erased(app: FastAPI) ->
             await task_json.create(connection, OWNER, body, 10, now)
     async with app.state.database.connect() as connection:
         assert (await tasks.list_page(connection, OWNER, ListQuery()))[1] == 1
+
+
+@pytest.mark.parametrize("owner", [OWNER, "nobody"])
+async def test_the_list_state_read_by_the_driver_is_the_toolkit_s(app: FastAPI, owner: str) -> None:
+    """`task_json.list_state` (the plain list's, one statement run by the driver) reads the
+    version and counts `tasks.list_state` reads, for a person with tasks and for a stranger."""
+    await stored(app)
+    async with app.state.database.connect() as connection:
+        assert await task_json.list_state(connection, owner) == await tasks.list_state(
+            connection, owner, ListQuery()
+        )
+
+
+@pytest.mark.parametrize("status", list(StatusFilter))
+async def test_a_page_comes_with_the_state_it_is_the_page_of(
+    app: FastAPI, status: StatusFilter
+) -> None:
+    """`page_and_state` (on PostgreSQL one statement for both) answers the page `page` answers
+    and the state `tasks.list_state` reads, before and after a write moves the version."""
+    ids = await stored(app)
+    query = ListQuery(status=status, limit=3)
+    async with app.state.database.connect() as connection:
+        for _ in range(2):
+            body, state = await task_json.page_and_state(connection, OWNER, query)
+            assert state == await tasks.list_state(connection, OWNER, query)
+            assert (body, task_json.total_of(status, state)) == await task_json.page(
+                connection, OWNER, query
+            )
+            await connection.execute(
+                update(tasks_table).where(tasks_table.c.id == ids[0]).values(title="Moved")
+            )
+        assert state.version > 0

@@ -241,19 +241,15 @@ async def list_answer(
     but the status (`ListQuery.by_status_only`) is read off an index, on the event loop, its
     JSON built by the database (taskapi.task_json); any other may read every task the person
     has, and must not hold up anyone else's requests meanwhile (`long_read`)."""
-    reads = database.connect() if query.reads_an_index else long_read(database, owner)
-    async with reads as connection:
+    if query.reads_an_index:
+        async with database.connect() as connection:
+            return await _plain_list_answer(connection, owner, query, if_none_match)
+    async with long_read(database, owner) as connection:
         state = await tasks.list_state(connection, owner, query)
         current = state.etag(owner, query)
         if none_match(if_none_match, current):
             return not_modified(current)
-        page: Sequence[TaskRow] | bytes
-        if query.by_status_only:
-            page, total = await task_json.page(connection, owner, query)
-        else:
-            page, total = await tasks.list_page(
-                connection, owner, query, state, database.list_totals
-            )
+        page, total = await tasks.list_page(connection, owner, query, state, database.list_totals)
         # Another request's write may have committed between the state and the page (not on
         # SQLite's shared connection, whose statements never suspend): the tag then names a
         # version this page may not be, and is left out rather than given to the wrong bytes.
@@ -261,6 +257,24 @@ async def list_answer(
             connection, owner, state
         )
     return list_response(page, total, current if consistent else None)
+
+
+async def _plain_list_answer(
+    connection: db.Connection, owner: str, query: tasks.ListQuery, if_none_match: str | None
+) -> Response:
+    """`list_answer` for a list with no filter but the status. The state is read first only
+    when If-None-Match may make the page unneeded; the page then comes with the state it is the
+    page of (`task_json.page_and_state`: one statement on PostgreSQL, where the state read
+    first may have moved since, so the tag is always that of the page's own state)."""
+    state = None
+    if if_none_match is not None:
+        state = await task_json.list_state(connection, owner)
+        current = state.etag(owner, query)
+        if none_match(if_none_match, current):
+            return not_modified(current)
+    page, state = await task_json.page_and_state(connection, owner, query, state)
+    total = task_json.total_of(query.status, state)
+    return list_response(page, total, state.etag(owner, query))
 
 
 async def _owner(request: Request) -> str:
