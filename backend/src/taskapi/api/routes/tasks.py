@@ -436,7 +436,9 @@ async def _create(request: Request, owner: str, body: TaskCreate) -> Response:
     database = _database(request)
     quota: int = request.app.state.settings.task_quota
     try:
-        async with database.raw_transaction() as connection:  # quota, task and tags together
+        # Quota, task and tags together: one statement on PostgreSQL, a transaction on SQLite.
+        sqlite = isinstance(database, db.SQLiteDatabase)
+        async with database.raw_transaction() if sqlite else database.connect() as connection:
             created = await task_json.create(connection, owner, body, quota, utc_now())
     except tasks.QuotaReached as reached:
         raise quota_reached(reached) from None
