@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from array import array
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -216,6 +217,10 @@ class Memo(Generic[K, V]):
 # filters, total) took about 520 bytes with a 36-character owner, a tag and a search phrase;
 # 10,000 of them 5.2 MB (tracemalloc).
 LIST_TOTALS = 10_000
+# Filtered lists' matching task ids, in the list's order, kept per process (taskapi.tasks.
+# list_page) for lists of at most MATCHES_KEPT matches: 8 bytes an id, so at most 8 MB.
+LIST_MATCHES = 1_000
+MATCHES_KEPT = 1_000
 
 
 class TooManyLongReads(Exception):
@@ -395,6 +400,7 @@ class PostgresDatabase:
         self._background = self._background_engine.execution_options(isolation_level="AUTOCOMMIT")
         self.long_reads = PerPersonLimit(LONG_READS_PER_PERSON)
         self.list_totals: Memo[tuple[Any, ...], int] = Memo(LIST_TOTALS)
+        self.list_matches: Memo[tuple[Any, ...], array[int]] = Memo(LIST_MATCHES)
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
@@ -471,6 +477,7 @@ class SQLiteDatabase:
     def __init__(self, database: DatabaseURL) -> None:
         self.long_reads = PerPersonLimit(LONG_READS_PER_PERSON)
         self.list_totals: Memo[tuple[Any, ...], int] = Memo(LIST_TOTALS)
+        self.list_matches: Memo[tuple[Any, ...], array[int]] = Memo(LIST_MATCHES)
         self.engine: Engine = sqlalchemy.create_engine(
             database.url.set(drivername="sqlite+pysqlite"),
             # One connection for the process: statements run one at a time on the loop's thread.

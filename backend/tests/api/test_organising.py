@@ -423,3 +423,33 @@ async def test_several_tags_filter_alike_in_any_order_and_a_tag_nobody_has_finds
     for query in ("tag=only-bob", "tag=common&tag=only-bob", "tag=nobody&q=t0"):
         assert await titles(client, query) == []
         assert await total(client, query) == 0
+
+
+async def test_a_kept_list_of_matches_pages_as_a_fresh_one_and_follows_writes(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filtered list's matching ids, kept per version (taskapi.tasks.list_page, `matches`),
+    give the pages, in every order, that reading them afresh gives; a write moves the version,
+    and the next list reads the matches again."""
+    for n in range(7):
+        await create(client, f"t{n}", tags=["a", "b"] if n % 3 else ["a"], priority="high")
+    database = app.state.database
+
+    async def pages(query: str) -> list[list[str]]:
+        return [await titles(client, f"{query}&limit=2&offset={offset}") for offset in range(6)]
+
+    queries = [
+        "tag=a&tag=b",
+        "tag=b&tag=a&sort=title&order=desc",
+        "priority=high&sort=title",
+        "q=t&sort=updated&order=asc",
+    ]
+    kept = [await pages(query) for query in queries]
+    assert len(database.list_matches) == len(queries)
+    monkeypatch.setattr(tasks_module, "MATCHES_KEPT", -1)  # none kept: read afresh
+    assert [await pages(query) for query in queries] == kept
+    assert kept[0][0] == ["t5", "t4"]  # the newest first
+    monkeypatch.undo()
+    doomed = next(t for t in (await client.get(URL, headers=bearer())).json() if t["title"] == "t4")
+    await client.delete(f"{URL}/{doomed['id']}", headers=bearer())
+    assert (await pages("tag=a&tag=b"))[0] == ["t5", "t2"]

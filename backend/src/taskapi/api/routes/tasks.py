@@ -252,7 +252,7 @@ async def list_answer(
             page, total = await task_json.page(connection, owner, query)
         else:
             page, total = await tasks.list_page(
-                connection, owner, query, state, database.list_totals
+                connection, owner, query, state, database.list_totals, database.list_matches
             )
         # Another request's write may have committed between the state and the page (not on
         # SQLite's shared connection, whose statements never suspend): the tag then names a
