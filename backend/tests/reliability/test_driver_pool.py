@@ -81,13 +81,13 @@ async def test_a_raw_transaction_is_undone_whole_and_refuses_the_engines_stateme
     database_url: str,
 ) -> None:
     database = db.PostgresDatabase(parse_database_url(database_url))
+    owner = "undone"
+    now = datetime.now(UTC)
     try:
-        async with database.connect() as connection:
-            await db.raw_rows(connection, "CREATE TABLE t (n integer)")
 
         async def fail_after_a_write() -> None:
             async with database.raw_transaction() as connection:
-                await db.raw_rows(connection, "INSERT INTO t VALUES (1)")
+                await task_json.create(connection, owner, TaskCreate(title="x"), 10, now)
                 raise ZeroDivisionError
 
         with pytest.raises(ZeroDivisionError):
@@ -96,7 +96,8 @@ async def test_a_raw_transaction_is_undone_whole_and_refuses_the_engines_stateme
             async with database.raw_transaction() as connection:
                 await connection.scalar(text("SELECT 1"))  # would run outside it
         async with database.connect() as connection:
-            assert await db.raw_rows(connection, "SELECT count(*) FROM t") == [(0,)]
+            counted = "SELECT count(*) FROM tasks WHERE user_id = $1"
+            assert await db.raw_rows(connection, counted, owner) == [(0,)]
     finally:
         await database.dispose()
 
