@@ -419,7 +419,9 @@ async def list_page(
     if state is None:
         state = await list_state(connection, owner, query)
     carried: dict[str, int] = {}
-    if query.tags:
+    known = (owner, state.version, query.filters, state.next_due)
+    # One tag with its total already kept needs no counts (nothing to order, nothing to count).
+    if query.tags and (len(query.tags) > 1 or totals is None or totals.get(known) is None):
         carried = await tag_counts_of(connection, owner, query.tags)
         if len(carried) < len(query.tags):
             return [], 0  # a tag none of the owner's tasks carries: nothing passes
