@@ -229,8 +229,9 @@ class TooManyLongReads(Exception):
 
 class PerPersonLimit:
     """At most `limit` long reads of one person at a time in this process: the readers (SQLite)
-    and the pool (PostgreSQL, 32 connections) are shared by everyone, and forty searches of one
-    person at once held another person's list for 3.8 s and cost them a 503. Beyond the limit a
+    and the engine's pool (PostgreSQL, POOL_SIZE connections) are shared by everyone, and forty
+    searches of one person at once held another person's list for 3.8 s and cost them a 503
+    (with 32 connections then; a plain list now runs on the driver pool). Beyond the limit a
     read is refused at once (`TooManyLongReads`, a 429 with Retry-After: RFC 6585 §4) rather
     than queued, so the one who asks too much is the one who waits."""
 
@@ -335,11 +336,11 @@ class PooledConnection:
     first statement: raw statements (`raw_rows`) on a connection of asyncpg's own pool, with no
     SQLAlchemy pool checkout (its greenlet switches and bookkeeping were about 30% of a get);
     statements SQLAlchemy builds (`execute`, `scalar`) on a connection of the engine's pool. A
-    request whose first statement is SQLAlchemy's runs its raw ones on that same connection
-    (its driver's), so it holds one connection; one that starts raw and then needs
-    SQLAlchemy's (a 412's current task, a filtered list's page) holds one of each until it
-    ends: pools are always taken in that order (driver, then engine), so no two requests can
-    wait for each other's."""
+    request whose first statement is SQLAlchemy's (a filtered list, an edit) runs its raw ones
+    on that same connection (its driver's), so it holds one connection; one that starts raw
+    and then needs SQLAlchemy's (a toggle's 412, which reads the current task) holds one of
+    each until it ends: pools are always taken in that order (driver, then engine), so no two
+    requests can wait for each other's."""
 
     def __init__(self, database: PostgresDatabase, *, transaction: bool = False) -> None:
         self._database = database
