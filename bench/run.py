@@ -203,8 +203,9 @@ def token(sub: str) -> str:
 
 
 # Rows per seeding statement: 5,000 at once passed the engine's 4 s statement timeout on
-# PostgreSQL on a loaded machine (each row's insert runs the count and search triggers).
-SEED_BATCH = 1_000
+# PostgreSQL on a loaded machine (each row's insert runs the count and search triggers), and so
+# did 1,000 at a load average of 15 on 2 cores once the tag counts' trigger was added.
+SEED_BATCH = 250
 REVOCATIONS_HELD = 10_000  # half sessions ended, half accounts erased
 
 

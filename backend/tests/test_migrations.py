@@ -206,3 +206,72 @@ def test_the_version_moves_with_every_write_to_its_owners_tasks(
         seen = now
     assert task_counts(url) == [("ann", 1, 1), ("bob", 1, 0), ("cy", 1, 1)]
     assert migrate.on_connection(url, lambda c: c.execute(COUNTS_MATCH).scalar()) == 0
+
+
+def tag_counts(url: str) -> dict[tuple[str, str], int]:
+    sql = text("SELECT user_id, tag, count FROM task_tag_counts")
+    return migrate.on_connection(
+        url, lambda c: {(row[0], row[1]): int(row[2]) for row in c.execute(sql)}
+    )
+
+
+TAG_COUNTS_MATCH = text(
+    "SELECT (SELECT count(*) FROM task_tag_counts c WHERE c.count != (SELECT count(*) "
+    "FROM task_tags t WHERE t.user_id = c.user_id AND t.tag = c.tag)) + (SELECT count(*) "
+    "FROM (SELECT DISTINCT user_id, tag FROM task_tags) AS t WHERE NOT EXISTS (SELECT 1 FROM "
+    "task_tag_counts c WHERE c.user_id = t.user_id AND c.tag = t.tag))"
+)
+
+
+def test_the_tag_counts_start_from_the_tags_and_follow_every_write_to_the_tasks(
+    empty_database: Callable[[], str],
+) -> None:
+    """Migration 0010: the counts of tags made before it, then kept by the triggers on `tasks`
+    (from its `tags` column) through inserts, edits of the tags, moves and deletes; a tag no
+    task of its owner carries any more has no row. Down and up again."""
+    url = empty_database()
+    migrate.upgrade(url, "0009")
+    insert = (
+        "INSERT INTO tasks (user_id, title, completed, created_at, updated_at, tags) "
+        "VALUES ('{user}', '{title}', FALSE, '2026-01-01', '2026-01-01', '{tags}')"
+    )
+    run_sql(
+        url,
+        insert.format(user="ann", title="a", tags='["home", "work"]'),
+        insert.format(user="ann", title="b", tags='["home"]'),
+        "INSERT INTO task_tags (task_id, user_id, tag) SELECT id, 'ann', 'home' FROM tasks",
+        "INSERT INTO task_tags (task_id, user_id, tag) SELECT id, 'ann', 'work' FROM tasks "
+        "WHERE title = 'a'",
+    )
+    migrate.upgrade(url)
+    assert tag_counts(url) == {("ann", "home"): 2, ("ann", "work"): 1}
+
+    for statements, expected in [
+        (
+            [insert.format(user="bob", title="c", tags='["home", "\\u00e9t\\u00e9"]')],
+            {("ann", "home"): 2, ("ann", "work"): 1, ("bob", "home"): 1, ("bob", "été"): 1},
+        ),
+        (
+            ["UPDATE tasks SET tags = '[\"work\"]' WHERE title = 'b'"],
+            {("ann", "home"): 1, ("ann", "work"): 2, ("bob", "home"): 1, ("bob", "été"): 1},
+        ),
+        (
+            ["UPDATE tasks SET completed = TRUE, tags = tags WHERE title = 'b'"],
+            {("ann", "home"): 1, ("ann", "work"): 2, ("bob", "home"): 1, ("bob", "été"): 1},
+        ),
+        (
+            ["UPDATE tasks SET user_id = 'bob' WHERE title = 'a'"],
+            {("ann", "work"): 1, ("bob", "home"): 2, ("bob", "work"): 1, ("bob", "été"): 1},
+        ),
+        (["DELETE FROM tasks WHERE user_id = 'bob'"], {("ann", "work"): 1}),
+    ]:
+        run_sql(url, *statements)
+        assert tag_counts(url) == expected, statements
+
+    migrate.downgrade(url, "0009")
+    assert "task_tag_counts" not in tables(url)
+    run_sql(url, insert.format(user="cy", title="d", tags='["x"]'))  # no trigger left behind
+    migrate.upgrade(url)
+    # Counted again from task_tags, which the statements above left as they were ('b' still
+    # has its 'home' row there) and where 'd' has none.
+    assert tag_counts(url) == {("ann", "home"): 1}

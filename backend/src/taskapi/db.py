@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from array import array
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -52,8 +53,17 @@ SQLITE_BUSY_TIMEOUT_MS = 5000  # off the event loop: readers, migrations, toolin
 # built to be slow (one letter repeated, searched for with 100 of it) takes seconds, and would
 # only take a core from everyone else. PostgreSQL's statements are bounded at 4 s.
 SQLITE_STATEMENT_BUDGET_S = 2.0
+DRIVER_POOL_TIMEOUT_S = 3  # waiting for a connection of the driver pool, as the engine's
+DRIVER_CLOSE_S = 10  # at shutdown, for connections still out to come back
 SQLITE_READERS = 2  # reader connections (and threads); further long reads queue for one
-POOL_SIZE = 32  # per process; PostgreSQL allows 100 connections by default
+# Connections each process opens to PostgreSQL, at most (PostgreSQL allows 100 by default, 3
+# of them kept for superusers): DRIVER_POOL_SIZE for the hot requests' raw statements
+# (`PostgresDatabase.connect`, asyncpg's own pool), POOL_SIZE for statements SQLAlchemy builds
+# (the other requests, transactions, migrations), 1 for the background work. 45 a process: two
+# workers stay within 100; more workers, or more processes, need PgBouncer in front (or a
+# larger max_connections).
+DRIVER_POOL_SIZE = 32
+POOL_SIZE = 12
 LONG_READS_PER_PERSON = 4  # per process: see PerPersonLimit
 
 
@@ -143,6 +153,37 @@ def create_engine(database: DatabaseURL, *, pool_size: int = POOL_SIZE) -> Async
     )
 
 
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """The driver pool's reset between two requests: nothing. asyncpg's default sends
+    `RESET ALL`, `CLOSE ALL`, `UNLISTEN *` and `pg_advisory_unlock_all()` on every release, a
+    round trip per request; our raw statements change no session state (no SET, no LISTEN, no
+    cursor, no advisory lock) to undo. An open transaction is still rolled back by the pool
+    before this runs (asyncpg's `Connection._reset`)."""
+
+
+def create_driver_pool(database: DatabaseURL, *, size: int = DRIVER_POOL_SIZE) -> asyncpg.Pool:
+    """asyncpg's own pool (not yet opened: await it), with the connection settings of
+    `create_engine`'s connections: the same server, TLS (`ssl`), startup parameters
+    (`application_name`), timeouts (connecting 3 s, a statement 4 s; waiting for a connection
+    is given 3 s by `PostgresDatabase`), and prepared statements cached only on a direct
+    connection (behind a transaction pooler asyncpg's cache is off: each statement is sent
+    unnamed, see TRANSACTION_POOLER_CONNECT_ARGS). Connections are opened as needed, up to
+    `size`, and one idle for 5 minutes is closed (Neon closes idle ones)."""
+    if database.is_sqlite:
+        raise ValueError("the driver pool is PostgreSQL's")
+    connect_args = {"timeout": 3, "command_timeout": 4, **database.connect_args}
+    if database.transaction_pooler:
+        connect_args["statement_cache_size"] = 0
+    return asyncpg.create_pool(
+        **database.url.translate_connect_args(username="user"),
+        **connect_args,
+        min_size=0,
+        max_size=size,
+        max_inactive_connection_lifetime=300,
+        reset=_keep_session,
+    )
+
+
 def open_database(database: DatabaseURL) -> PostgresDatabase | SQLiteDatabase:
     """What the app serves requests from."""
     return SQLiteDatabase(database) if database.is_sqlite else PostgresDatabase(database)
@@ -176,6 +217,10 @@ class Memo(Generic[K, V]):
 # filters, total) took about 520 bytes with a 36-character owner, a tag and a search phrase;
 # 10,000 of them 5.2 MB (tracemalloc).
 LIST_TOTALS = 10_000
+# Filtered lists' matching task ids, in the list's order, kept per process (taskapi.tasks.
+# list_page) for lists of at most MATCHES_KEPT matches: 8 bytes an id, so at most 8 MB.
+LIST_MATCHES = 1_000
+MATCHES_KEPT = 1_000
 
 
 class TooManyLongReads(Exception):
@@ -184,8 +229,9 @@ class TooManyLongReads(Exception):
 
 class PerPersonLimit:
     """At most `limit` long reads of one person at a time in this process: the readers (SQLite)
-    and the pool (PostgreSQL, 32 connections) are shared by everyone, and forty searches of one
-    person at once held another person's list for 3.8 s and cost them a 503. Beyond the limit a
+    and the engine's pool (PostgreSQL, POOL_SIZE connections) are shared by everyone, and forty
+    searches of one person at once held another person's list for 3.8 s and cost them a 503
+    (with 32 connections then; a plain list now runs on the driver pool). Beyond the limit a
     read is refused at once (`TooManyLongReads`, a 429 with Retry-After: RFC 6585 §4) rather
     than queued, so the one who asks too much is the one who waits."""
 
@@ -241,8 +287,16 @@ async def raw_rows(connection: Connection, statement: str, *params: Any) -> Rows
     Driver errors are raised as SQLAlchemy's (`DBAPIError`), which taskapi.main answers."""
     if isinstance(connection, _InlineConnection):
         return await connection.raw_rows(statement, params)
+    if isinstance(connection, PooledConnection):
+        return await connection.raw_rows(statement, params)
     if not isinstance(connection, AsyncConnection):
         raise TypeError("raw statements run on SQLite's inline connection or on PostgreSQL")
+    return await _sqlalchemy_raw_rows(connection, statement, params)
+
+
+async def _sqlalchemy_raw_rows(
+    connection: AsyncConnection, statement: str, params: Sequence[Any]
+) -> Rows:
     raw = await connection.get_raw_connection()
     # Inside `transaction()`, the adapter has not sent BEGIN yet: a raw statement would run
     # outside the transaction it was meant to be part of.
@@ -250,20 +304,96 @@ async def raw_rows(connection: Connection, statement: str, *params: Any) -> Rows
         raise TypeError("raw statements run on PostgreSQL's autocommit connections only")
     driver: asyncpg.Connection = raw.driver_connection
     try:
-        rows: Rows = await driver.fetch(statement, *params)
-        return rows
-    except asyncpg.PostgresError as error:
-        raise DBAPIError(statement, params, error) from error  # its SQLSTATE says whose fault
-    except asyncpg.InterfaceError as error:  # e.g. the connection was closed under us
+        return await _fetch(driver, statement, params)
+    except OperationalError:
         if driver.is_closed():
             await connection.invalidate()
+        raise
+
+
+async def _fetch(driver: asyncpg.Connection, statement: str, params: Sequence[Any]) -> Rows:
+    """asyncpg's `fetch`, its errors raised as SQLAlchemy's, which taskapi.main answers."""
+    with _driver_errors(statement, params):
+        rows: Rows = await driver.fetch(statement, *params)
+    return rows
+
+
+@contextmanager
+def _driver_errors(statement: str, params: Sequence[Any] = ()) -> Iterator[None]:
+    """asyncpg's errors raised as SQLAlchemy's: a server error as DBAPIError carrying it (its
+    SQLSTATE says whose fault: taskapi.main, `rolled_back`), a broken connection as an
+    invalidated OperationalError (503)."""
+    try:
+        yield
+    except asyncpg.PostgresError as error:
+        raise DBAPIError(statement, params, error) from error
+    except asyncpg.InterfaceError as error:  # e.g. the connection was closed under us
         raise OperationalError(statement, params, error, connection_invalidated=True) from error
+
+
+class PooledConnection:
+    """A request's PostgreSQL connection (`PostgresDatabase.connect`), each half taken at its
+    first statement: raw statements (`raw_rows`) on a connection of asyncpg's own pool, with no
+    SQLAlchemy pool checkout (its greenlet switches and bookkeeping were about 30% of a get);
+    statements SQLAlchemy builds (`execute`, `scalar`) on a connection of the engine's pool. A
+    request whose first statement is SQLAlchemy's (a filtered list, an edit) runs its raw ones
+    on that same connection (its driver's), so it holds one connection; one that starts raw
+    and then needs SQLAlchemy's (a toggle's 412, which reads the current task) holds one of
+    each until it ends: pools are always taken in that order (driver, then engine), so no two
+    requests can wait for each other's."""
+
+    def __init__(self, database: PostgresDatabase, *, transaction: bool = False) -> None:
+        self._database = database
+        self.dialect: Dialect = database.engine.dialect
+        self._driver: Any = None  # asyncpg's pool's connection (a proxy of asyncpg.Connection)
+        self._sqlalchemy: AsyncConnection | None = None
+        self._transaction = transaction  # inside asyncpg's transaction: raw statements only
+
+    async def execute(self, statement: Executable, /) -> Result[Any]:
+        return await (await self._engine_connection()).execute(statement)
+
+    async def scalar(self, statement: Executable, /) -> Any:
+        return await (await self._engine_connection()).scalar(statement)
+
+    async def _engine_connection(self) -> AsyncConnection:
+        if self._transaction:
+            # Another connection: outside the transaction these statements belong to.
+            raise TypeError("a raw transaction runs raw statements only")
+        if self._sqlalchemy is None:
+            self._sqlalchemy = await self._database.autocommit.connect()
+        return self._sqlalchemy
+
+    async def raw_rows(self, statement: str, params: Sequence[Any]) -> Rows:
+        if self._driver is None and self._sqlalchemy is not None:
+            return await _sqlalchemy_raw_rows(self._sqlalchemy, statement, params)
+        return await _fetch(await self.driver(), statement, params)
+
+    async def driver(self) -> Any:
+        """This request's connection of the driver pool, taken now if not yet."""
+        if self._driver is None:
+            self._driver = await self._database.acquire_driver()
+        return self._driver
+
+    async def close(self) -> None:
+        """Both connections back to their pools (a broken one is closed by its pool)."""
+        try:
+            if self._sqlalchemy is not None:
+                await self._sqlalchemy.close()
+        finally:
+            if self._driver is not None:
+                driver, self._driver = self._driver, None
+                await self._database.release_driver(driver)
 
 
 class PostgresDatabase:
     def __init__(self, database: DatabaseURL) -> None:
         self.engine = create_engine(database)
-        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # asyncpg's own pool for the raw statements (`PooledConnection`), opened at first use
+        # (on the event loop that serves the requests) and closed by `dispose`.
+        self._url = database
+        self._driver_pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
         # One connection of its own for the background work (the revocation poll,
         # taskapi.auth.revocation): in the requests' pool it waited behind them when all 32
         # were busy, and a process then went on accepting a purged account's writes.
@@ -271,12 +401,38 @@ class PostgresDatabase:
         self._background = self._background_engine.execution_options(isolation_level="AUTOCOMMIT")
         self.long_reads = PerPersonLimit(LONG_READS_PER_PERSON)
         self.list_totals: Memo[tuple[Any, ...], int] = Memo(LIST_TOTALS)
+        self.list_matches: Memo[tuple[Any, ...], array[int]] = Memo(LIST_MATCHES)
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
-        """Each statement its own transaction."""
-        async with self._autocommit.connect() as connection:
+        """Each statement its own transaction (`PooledConnection`: a connection taken at the
+        first statement, from the pool its kind of statement runs on)."""
+        connection = PooledConnection(self)
+        try:
             yield connection
+        finally:
+            await connection.close()
+
+    async def acquire_driver(self) -> Any:
+        """A connection of asyncpg's pool (opening the pool at first use), within 3 s as the
+        engine's pool (`pool_timeout`): TimeoutError, a 503, beyond. Connecting errors are
+        raised as SQLAlchemy's would be (a refused or lost server: 503, taskapi.main)."""
+        pool = self._driver_pool
+        if pool is None:
+            async with self._opening:
+                if self._driver_pool is None:
+                    self._driver_pool = await create_driver_pool(self._url)
+                pool = self._driver_pool
+        with _driver_errors("connect"):  # e.g. 53300 too many connections, 57P03 starting up
+            return await pool.acquire(timeout=DRIVER_POOL_TIMEOUT_S)
+
+    def driver_connections(self) -> int:
+        """How many connections the driver pool has open (0 before its first use)."""
+        return 0 if self._driver_pool is None else self._driver_pool.get_size()
+
+    async def release_driver(self, driver: Any) -> None:
+        if self._driver_pool is not None:
+            await self._driver_pool.release(driver)
 
     @asynccontextmanager
     async def background(self) -> AsyncIterator[Connection]:
@@ -293,15 +449,27 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def raw_transaction(self) -> AsyncIterator[Connection]:
-        """As `transaction`, for statements run by `raw_rows`: an autocommit connection inside
-        asyncpg's own transaction (BEGIN now, COMMIT at the end, ROLLBACK on any error)."""
-        async with self._autocommit.connect() as connection:
-            raw = await connection.get_raw_connection()
-            driver: asyncpg.Connection = raw.driver_connection
-            async with driver.transaction():
-                yield connection
+        """As `transaction`, for statements run by `raw_rows` only: a connection of the driver
+        pool inside asyncpg's own transaction (BEGIN now, COMMIT at the end, ROLLBACK on any
+        error; a COMMIT that fails, e.g. 40001, is raised as SQLAlchemy's DBAPIError)."""
+        connection = PooledConnection(self, transaction=True)
+        try:
+            with _driver_errors("BEGIN/COMMIT"):
+                async with (await connection.driver()).transaction():
+                    yield connection
+        finally:
+            await connection.close()
 
     async def dispose(self) -> None:
+        """Close both pools once their connections are back (the server has stopped taking
+        requests when the lifespan ends); a connection still out after DRIVER_CLOSE_S is
+        terminated."""
+        pool, self._driver_pool = self._driver_pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), DRIVER_CLOSE_S)
+            except TimeoutError:
+                pool.terminate()
         await self.engine.dispose()
         await self._background_engine.dispose()
 
@@ -310,6 +478,7 @@ class SQLiteDatabase:
     def __init__(self, database: DatabaseURL) -> None:
         self.long_reads = PerPersonLimit(LONG_READS_PER_PERSON)
         self.list_totals: Memo[tuple[Any, ...], int] = Memo(LIST_TOTALS)
+        self.list_matches: Memo[tuple[Any, ...], array[int]] = Memo(LIST_MATCHES)
         self.engine: Engine = sqlalchemy.create_engine(
             database.url.set(drivername="sqlite+pysqlite"),
             # One connection for the process: statements run one at a time on the loop's thread.
@@ -400,6 +569,12 @@ class SQLiteDatabase:
         self._readers = asyncio.Queue()
         self.engine.dispose()
         self.reader_engine.dispose()
+
+
+def runs_raw(connection: Connection) -> bool:
+    """Whether `raw_rows` runs on `connection`: SQLite's shared connection or a PostgreSQL
+    request's (not a SQLite reader, nor one inside SQLAlchemy's `transaction`)."""
+    return isinstance(connection, _InlineConnection | PooledConnection)
 
 
 def sees_one_state(connection: Connection) -> bool:

@@ -373,6 +373,18 @@ class TaskTag(SQLModel, table=True):
     user_id: str = Field(sa_type=sa.String, nullable=False)
 
 
+class TaskTagCount(SQLModel, table=True):
+    """How many of a user's tasks carry a tag: kept by database triggers on `tasks` (migration
+    0010), so that a list filtered by several tags can start from the rarest of them, and the
+    tags endpoint need not group every tag entry of the user."""
+
+    __tablename__ = "task_tag_counts"
+
+    user_id: str = Field(sa_type=sa.String, primary_key=True)
+    tag: str = Field(sa_type=sa.String, primary_key=True)
+    count: int = Field(sa_type=sa.BigInteger, nullable=False)
+
+
 class TagCount(BaseModel):
     tag: str
     count: int

@@ -21,7 +21,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
 from taskapi import casefold
 from taskapi.db import Connection, raw_rows, sees_one_state
@@ -297,58 +297,89 @@ _ERASED = {
     "sqlite": "SELECT erased_until IS NOT NULL FROM task_counts WHERE user_id = ?",
     "postgresql": "SELECT erased_until IS NOT NULL FROM task_counts WHERE user_id = $1",
 }
-_TAGS = {
-    "sqlite": "INSERT INTO task_tags (task_id, user_id, tag) SELECT ?, ?, value FROM json_each(?)",
-    "postgresql": "INSERT INTO task_tags (task_id, user_id, tag) SELECT $1, $2, unnest($3::text[])",
-}
+_SQLITE_TAGS = "INSERT INTO task_tags (task_id, user_id, tag) SELECT ?, ?, value FROM json_each(?)"
 _COLUMNS = "title, description, completed, priority, tags, due_at, user_id, created_at, updated_at"
+_SQLITE_INSERT = (
+    f"INSERT INTO tasks ({_COLUMNS}, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+    f" RETURNING id, version, {task_object('sqlite')}"
+)
 
-
-@cache
-def _insert_statement(dialect: str) -> str:
-    if dialect == "sqlite":
-        return (
-            f"INSERT INTO tasks ({_COLUMNS}, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
-            f" RETURNING id, version, {task_object(dialect)}"
-        )
-    return (
-        f"INSERT INTO tasks AS p ({_COLUMNS}, version)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)"
-        f" RETURNING p.id, p.version, {task_object(dialect, 'p')}"
-    )
+# PostgreSQL's create in one statement, so one round trip and one commit: `_HOLD_ROOM`'s upsert,
+# then the task only if the upsert returned its row (the quota and the erasure checked, the
+# count row locked until the statement commits, as `tasks._hold_room` says), then its tags.
+# Data-modifying WITH queries run in the same snapshot, each once, in one statement
+# (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING); the
+# triggers on `tasks` (counts, version) fire at the statement's end and then see the upsert's
+# row (a later command of the same transaction), and the tags' foreign key is checked then too.
+# Before: BEGIN, the upsert, the task, the tags and COMMIT, five round trips with the count row
+# held across them.
+_POSTGRES_CREATE = (
+    "WITH room AS ("
+    # `_HOLD_ROOM`'s upsert, the owner being $7 and the quota $10 here.
+    + _HOLD_ROOM["postgresql"].replace("$2", "$quota").replace("$1", "$7").replace("$quota", "$10")
+    + f"), task AS (INSERT INTO tasks AS p ({_COLUMNS}, version)"
+    # Typed here: a parameter in a SELECT's list is not typed by the column it goes to.
+    " SELECT $1::varchar, $2::varchar, $3::boolean, $4::smallint, $5::json, $6::timestamptz,"
+    " $7::varchar, $8::timestamptz, $9::timestamptz, 1 FROM room"
+    f" RETURNING p.id, p.version, {task_object('postgresql', 'p')}),"
+    " tagged AS (INSERT INTO task_tags (task_id, user_id, tag)"
+    " SELECT task.id, $7, tag FROM task, unnest($11::text[]) AS tag)"
+    " SELECT * FROM task"
+)
 
 
 async def create(
     connection: Connection, owner: str, body: TaskCreate, quota: int, now: datetime
 ) -> tuple[int, bytes]:
     """`tasks.create` answering the new task's version and JSON: the quota checked and the
-    owner's count row held (`tasks._hold_room`), the task and its tags written. Needs the
-    transaction of `Database.raw_transaction`. Raises AccountErased, or QuotaReached."""
+    owner's count row held (`tasks._hold_room`), the task and its tags written. On SQLite needs
+    the transaction of `Database.raw_transaction`; on PostgreSQL one statement on an autocommit
+    connection (`Database.connect`) does it all. Raises AccountErased, or QuotaReached."""
     dialect = connection.dialect.name
+    if dialect != "sqlite":
+        created = await raw_rows(
+            connection,
+            _POSTGRES_CREATE,
+            body.title,
+            body.description,
+            body.completed,
+            PRIORITY_RANK[Priority(body.priority)],
+            json.dumps(body.tags),  # as SQLAlchemy's JSON type stores them
+            body.due_at,
+            owner,
+            now,
+            now,
+            quota,
+            body.tags,
+        )
+        if not created:
+            await _refused(connection, owner, quota)
+        [(_task_id, version, task)] = created
+        return version, task.encode()
     if not await raw_rows(connection, _HOLD_ROOM[dialect], owner, quota):
-        # Refused: which of the two (the quota is only reached by a live account).
-        erased = await raw_rows(connection, _ERASED[dialect], owner)
-        raise AccountErased if erased and erased[0][0] else QuotaReached(quota)
-
-    def stored(moment: datetime | None) -> datetime | str | None:
-        return sqlite_time(moment) if moment is not None and dialect == "sqlite" else moment
+        await _refused(connection, owner, quota)
 
     tags = json.dumps(body.tags)  # as SQLAlchemy's JSON type stores them
     [(task_id, version, task)] = await raw_rows(
         connection,
-        _insert_statement(dialect),
+        _SQLITE_INSERT,
         body.title,
         body.description,
         body.completed,
         PRIORITY_RANK[Priority(body.priority)],
         tags,
-        stored(body.due_at),
+        None if body.due_at is None else sqlite_time(body.due_at),
         owner,
-        stored(now),
-        stored(now),
+        sqlite_time(now),
+        sqlite_time(now),
     )
     if body.tags:
-        await raw_rows(
-            connection, _TAGS[dialect], task_id, owner, tags if dialect == "sqlite" else body.tags
-        )
+        await raw_rows(connection, _SQLITE_TAGS, task_id, owner, tags)
     return version, task.encode()
+
+
+async def _refused(connection: Connection, owner: str, quota: int) -> NoReturn:
+    """After the upsert refused to hold room: which of the two (the quota is only reached by a
+    live account)."""
+    erased = await raw_rows(connection, _ERASED[connection.dialect.name], owner)
+    raise AccountErased if erased and erased[0][0] else QuotaReached(quota)

@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from taskapi import tasks as tasks_module
+from taskapi.auth import revocation
 from tests.api.test_tasks import create
 from tests.keys import bearer
 
@@ -341,3 +342,114 @@ async def test_search_follows_renames_and_deletes_at_any_length(client: httpx.As
     await client.delete(f"{URL}/{task['id']}", headers=bearer())
     assert await titles(client, "q=annual") == []
     assert await titles(client, "q=big") == []
+
+
+async def grouped_tags(app: FastAPI, owner: str) -> list[dict[str, Any]]:
+    """The owner's tags counted from every entry (what the tags endpoint answered before
+    migration 0010's counts), most used first."""
+    tags = tasks_module.tags_table
+    used = func.count().label("count")
+    async with app.state.database.connect() as connection:
+        rows = await connection.execute(
+            select(tags.c.tag, used)
+            .where(tags.c.user_id == owner)
+            .group_by(tags.c.tag)
+            .order_by(used.desc(), tags.c.tag)
+        )
+        return [dict(row) for row in rows.mappings()]
+
+
+async def test_the_kept_tag_counts_follow_every_kind_of_write(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Migration 0010's counts (what /tags and the tag filters read) stay those of the tag
+    entries through creates (plain and keyed), replacing, patching, toggling, deleting,
+    clearing completed tasks and erasing an account."""
+
+    async def agree(owner: str = "alice") -> list[dict[str, Any]]:
+        listed = (await client.get(f"/api/{owner}/tags", headers=bearer(owner))).json()
+        assert listed == await grouped_tags(app, owner)
+        return list(listed)
+
+    a = await create(client, "a", tags=["work", "urgent"])
+    b = await create(client, "b", tags=["work"])
+    keyed = await client.post(
+        URL,
+        json={"title": "c", "tags": ["home", "work"]},
+        headers=bearer() | {"Idempotency-Key": "k1"},
+    )
+    assert keyed.status_code == 201
+    await create(client, "theirs", sub="bob", tags=["work", "secret"])
+    assert await agree() == [
+        {"tag": "work", "count": 3},
+        {"tag": "home", "count": 1},
+        {"tag": "urgent", "count": 1},
+    ]
+    await client.put(f"{URL}/{a['id']}", json={"title": "a", "tags": ["home"]}, headers=bearer())
+    await client.patch(f"{URL}/{b['id']}", json={"tags": ["urgent", "home"]}, headers=bearer())
+    await client.patch(f"{URL}/{b['id']}", json={"title": "b again"}, headers=bearer())
+    await client.patch(f"{URL}/{b['id']}/complete", headers=bearer())
+    assert await agree() == [
+        {"tag": "home", "count": 3},
+        {"tag": "urgent", "count": 1},
+        {"tag": "work", "count": 1},
+    ]
+    await client.delete(URL + "?status=completed", headers=bearer())
+    await client.delete(f"{URL}/{keyed.json()['id']}", headers=bearer())
+    assert await agree() == [{"tag": "home", "count": 1}]
+    assert await agree("bob") == [{"tag": "secret", "count": 1}, {"tag": "work", "count": 1}]
+    async with app.state.database.transaction() as connection:
+        await revocation.erase_subject(connection, "bob", NOW + timedelta(hours=1))
+    assert await grouped_tags(app, "bob") == []
+    async with app.state.database.connect() as connection:
+        assert await tasks_module.tag_counts(connection, "bob") == []
+
+
+async def test_several_tags_filter_alike_in_any_order_and_a_tag_nobody_has_finds_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    """The tags are tried rarest first (migration 0010's counts): the answer is the same in
+    any order; a tag none of the person's tasks carries answers an empty page at once."""
+    for n in range(12):
+        tags = ["common", *(["rare"] if n % 4 == 0 else []), *(["odd"] if n % 2 else [])]
+        await create(client, f"t{n:02d}", tags=tags)
+    await create(client, "theirs", sub="bob", tags=["rare", "common", "only-bob"])
+    both = await titles(client, "tag=common&tag=rare&sort=title")
+    assert both == await titles(client, "tag=rare&tag=common&sort=title")
+    assert both == ["t00", "t04", "t08"]
+    assert await total(client, "tag=rare&tag=common") == 3
+    assert await total(client, "tag=rare&tag=odd") == 0
+    assert await total(client, "tag=odd") == 6
+    for query in ("tag=only-bob", "tag=common&tag=only-bob", "tag=nobody&q=t0"):
+        assert await titles(client, query) == []
+        assert await total(client, query) == 0
+
+
+async def test_a_kept_list_of_matches_pages_as_a_fresh_one_and_follows_writes(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filtered list's matching ids, kept per version (taskapi.tasks.list_page, `matches`),
+    give the pages, in every order, that reading them afresh gives; a write moves the version,
+    and the next list reads the matches again."""
+    for n in range(7):
+        await create(client, f"t{n}", tags=["a", "b"] if n % 3 else ["a"], priority="high")
+    database = app.state.database
+
+    async def pages(query: str) -> list[list[str]]:
+        return [await titles(client, f"{query}&limit=2&offset={offset}") for offset in range(6)]
+
+    queries = [
+        "tag=a&tag=b",
+        "tag=b&tag=a&sort=title&order=desc",
+        "priority=high&sort=title",
+        "q=t&sort=updated&order=asc",
+    ]
+    kept = [await pages(query) for query in queries]
+    assert len(database.list_matches) == len(queries)
+    monkeypatch.setattr(tasks_module, "MATCHES_KEPT", -1)  # none kept: read afresh
+    assert [await pages(query) for query in queries] == kept
+    assert kept[0][0] == ["t5", "t4"]  # the newest first
+    monkeypatch.undo()
+    doomed = next(t for t in (await client.get(URL, headers=bearer())).json() if t["title"] == "t4")
+    await client.delete(f"{URL}/{doomed['id']}", headers=bearer())
+    assert (await pages("tag=a&tag=b"))[0] == ["t5", "t2"]

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from taskapi import errors, security_events
 from taskapi.auth import revocation
 from taskapi.config import Settings
-from taskapi.db import POOL_SIZE, PostgresDatabase
+from taskapi.db import DRIVER_POOL_SIZE, POOL_SIZE, PostgresDatabase, raw_rows
 from taskapi.main import create_app
 from taskapi.security_events import ACCOUNT_PURGED, AUDIENCE, MEDIA_TYPE, SESSION_REVOKED
 from tests.conftest import make_settings
@@ -679,8 +679,14 @@ async def test_the_poll_does_not_wait_behind_requests(app: FastAPI) -> None:
     assert isinstance(database, PostgresDatabase)
     revocations = revocation.Revocations(max_token_lifetime=900, leeway=0)
     async with contextlib.AsyncExitStack() as held:
+        # Each request's connection is taken at its first statement, from the pool its kind
+        # of statement runs on: both pools emptied.
         for _ in range(POOL_SIZE):
-            await held.enter_async_context(database.connect())
+            connection = await held.enter_async_context(database.connect())
+            await connection.scalar(text("SELECT 1"))
+        for _ in range(DRIVER_POOL_SIZE):
+            connection = await held.enter_async_context(database.connect())
+            await raw_rows(connection, "SELECT 1")
         started = time.monotonic()
         await asyncio.wait_for(revocations.refresh(database), timeout=2.0)
         assert time.monotonic() - started < 1.0

@@ -249,7 +249,9 @@ async def list_answer(
         current = state.etag(owner, query)
         if none_match(if_none_match, current):
             return not_modified(current)
-        page, total = await tasks.list_page(connection, owner, query, state, database.list_totals)
+        page, total = await tasks.list_page(
+            connection, owner, query, state, database.list_totals, database.list_matches
+        )
         # Another request's write may have committed between the state and the page (not on
         # SQLite's shared connection, whose statements never suspend): the tag then names a
         # version this page may not be, and is left out rather than given to the wrong bytes.
@@ -450,7 +452,9 @@ async def _create(request: Request, owner: str, body: TaskCreate) -> Response:
     database = _database(request)
     quota: int = request.app.state.settings.task_quota
     try:
-        async with database.raw_transaction() as connection:  # quota, task and tags together
+        # Quota, task and tags together: one statement on PostgreSQL, a transaction on SQLite.
+        sqlite = isinstance(database, db.SQLiteDatabase)
+        async with database.raw_transaction() if sqlite else database.connect() as connection:
             created = await task_json.create(connection, owner, body, quota, utc_now())
     except tasks.QuotaReached as reached:
         raise quota_reached(reached) from None

@@ -1,0 +1,144 @@
+"""PostgreSQL's driver pool (taskapi.db.PooledConnection): the hot requests' raw statements on
+asyncpg's own pool give the answers the engine's connections gave, its errors are answered as
+theirs were, and it keeps prepared statements only on a direct connection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from taskapi import db, errors, task_json
+from taskapi.database_url import Pooler, parse_database_url
+from taskapi.main import database_unavailable
+from taskapi.models import TaskCreate
+from taskapi.tasks import ListQuery, StatusFilter, list_state
+
+pytestmark = [pytest.mark.anyio, pytest.mark.postgresql]
+
+
+async def test_the_driver_pool_answers_the_bytes_the_engines_connections_did(
+    database_url: str,
+) -> None:
+    database = db.PostgresDatabase(parse_database_url(database_url))
+    now = datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=UTC)
+    try:
+        async with database.connect() as connection:
+            for n in range(3):
+                body = TaskCreate(title=f"task {n}", tags=["a", "é"][: n + 1], due_at=now)
+                await task_json.create(connection, "ann", body, 100, now)
+        answers = []
+        for opened in (database.connect, database.autocommit.connect):
+            async with opened() as connection:
+                assert isinstance(connection, db.PooledConnection) is (opened == database.connect)
+                state = await list_state(connection, "ann", ListQuery())
+                pages = [
+                    await task_json.page(connection, "ann", ListQuery(status=status, limit=2))
+                    for status in StatusFilter
+                ]
+                one = await task_json.one(connection, "ann", 1)
+                answers.append((state, pages, one))
+        assert answers[0] == answers[1]
+        assert answers[0][0].total == 3
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "detail", "retry_after"),
+    [
+        ("40P01", errors.WRITE_ROLLED_BACK, "1"),  # deadlock_detected
+        ("40001", errors.WRITE_ROLLED_BACK, "1"),  # serialization_failure
+        ("57014", errors.DATABASE_UNAVAILABLE, "2"),  # query_canceled: statement timeout
+    ],
+)
+async def test_the_driver_pools_errors_are_answered_as_the_engines(
+    database_url: str, sqlstate: str, detail: str, retry_after: str
+) -> None:
+    """SQLSTATE class 40 (the transaction was undone to break a cycle) is a 503 'try again';
+    57014 a 503 'unavailable': raised by a raw statement and by a raw transaction's."""
+    database = db.PostgresDatabase(parse_database_url(database_url))
+    failing = f"DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '{sqlstate}'; END $$"
+    try:
+        for opened in (database.connect, database.raw_transaction):
+            with pytest.raises(DBAPIError) as raised:
+                async with opened() as connection:
+                    await db.raw_rows(connection, failing)
+            assert db.rolled_back(raised.value) is sqlstate.startswith("40")
+            response = await database_unavailable(None, raised.value)  # type: ignore[arg-type]
+            assert response.status_code == 503
+            assert response.headers["Retry-After"] == retry_after
+            assert detail.encode() in response.body
+        async with database.connect() as connection:  # the connection went back usable
+            assert await db.raw_rows(connection, "SELECT 1") == [(1,)]
+    finally:
+        await database.dispose()
+
+
+async def test_a_raw_transaction_is_undone_whole_and_refuses_the_engines_statements(
+    database_url: str,
+) -> None:
+    database = db.PostgresDatabase(parse_database_url(database_url))
+    owner = "undone"
+    now = datetime.now(UTC)
+    try:
+
+        async def fail_after_a_write() -> None:
+            async with database.raw_transaction() as connection:
+                await task_json.create(connection, owner, TaskCreate(title="x"), 10, now)
+                raise ZeroDivisionError
+
+        with pytest.raises(ZeroDivisionError):
+            await fail_after_a_write()
+        with pytest.raises(TypeError):
+            async with database.raw_transaction() as connection:
+                await connection.scalar(text("SELECT 1"))  # would run outside it
+        async with database.connect() as connection:
+            counted = "SELECT count(*) FROM tasks WHERE user_id = $1"
+            assert await db.raw_rows(connection, counted, owner) == [(0,)]
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.parametrize(("pooler", "kept"), [("none", True), ("transaction", False)])
+async def test_only_direct_driver_connections_keep_prepared_statements(
+    database_url: str, pooler: Pooler, kept: bool
+) -> None:
+    database = db.PostgresDatabase(parse_database_url(database_url, pooler))
+    try:
+        async with database.connect() as connection:
+            for _ in range(2):
+                await db.raw_rows(connection, "SELECT count(*) FROM tasks WHERE user_id = $1", "u")
+            [(prepared,)] = await db.raw_rows(
+                connection, "SELECT count(*) FROM pg_prepared_statements"
+            )
+    finally:
+        await database.dispose()
+    assert (prepared > 0) is kept
+
+
+async def test_a_request_takes_no_connection_before_its_first_statement_and_shutdown_closes_all(
+    database_url: str,
+) -> None:
+    """Each half of a request's connection is taken at its first statement (a request whose
+    first statement is the engine's runs its raw ones there too: one connection), and
+    `dispose` closes the driver pool; the next request opens it again."""
+    database = db.PostgresDatabase(parse_database_url(database_url))
+    try:
+        async with database.connect() as connection:
+            assert isinstance(connection, db.PooledConnection)
+            assert database.driver_connections() == 0
+            await connection.scalar(text("SELECT 1"))
+            await db.raw_rows(connection, "SELECT 1")
+            assert database.driver_connections() == 0
+        async with database.connect() as connection:
+            await db.raw_rows(connection, "SELECT 1")
+            assert database.driver_connections() == 1
+        await database.dispose()
+        assert database.driver_connections() == 0
+        async with database.connect() as connection:
+            assert await db.raw_rows(connection, "SELECT 2") == [(2,)]
+    finally:
+        await database.dispose()
