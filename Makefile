@@ -90,7 +90,12 @@ test-frontend: $(NPM_STAMP)
 
 # The whole system in Debian's Chromium (CHROMIUM=/path overrides /usr/bin/chromium), on SQLite;
 # then, when TEST_DATABASE_URL names a PostgreSQL server, again with both databases (the task
-# API's and Better Auth's) on it (e2e/conftest.py makes and drops them).
+# API's and Better Auth's) on it (e2e/conftest.py makes and drops them). Only this suite reads
+# TEST_DATABASE_URL, so the PostgreSQL pass runs the tests that make a database there (a whole
+# system, the revocation stack, or marked `postgresql`); the others (make run's scripts, the
+# servers' settings refused at start, the stand-in task API's tests) would run the same code on
+# the same SQLite files twice, and are deselected with a count (e2e/conftest.py,
+# DATABASE_FIXTURES; a test that makes a database otherwise fails in either pass).
 test-e2e: $(PY_STAMP) $(FRONTEND_BUILD)
 	env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider e2e
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then echo "--- the browser suite on PostgreSQL"; \

@@ -39,6 +39,7 @@ from conftest import (
     TASKAPI,
     SmtpServer,
     _start,
+    check_on_postgres_pass,
     free_port,
     new_context,
     new_email,
@@ -66,6 +67,7 @@ def _run(work: Coroutine[Any, Any, None]) -> None:
 
 def _postgres_database() -> tuple[str, str] | None:
     """(a fresh database's URL, its name) on TEST_DATABASE_URL's server, or None."""
+    check_on_postgres_pass()
     admin = os.environ.get("TEST_DATABASE_URL")
     if not admin:
         return None

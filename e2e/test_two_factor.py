@@ -554,6 +554,7 @@ def test_two_factor_fields_are_checked_before_the_endpoint(system: System, page:
     assert not_flag.json()["message"] == "trustDevice must be true or false."
 
 
+@pytest.mark.postgresql
 def test_migrate_brings_a_database_from_before_two_factor_up_to_date(tmp_path: Path) -> None:
     """scripts/migrate.ts on a database made before the two-factor plugin (its table and column
     taken away again here) adds them in place, and the second run finds nothing to do; on
