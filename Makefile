@@ -95,11 +95,10 @@ test-frontend: $(NPM_STAMP)
 # system, the revocation stack, or marked `postgresql`); the others (make run's scripts, the
 # servers' settings refused at start, the stand-in task API's tests) would run the same code on
 # the same SQLite files twice, and are deselected with a count (e2e/conftest.py,
-# DATABASE_FIXTURES; a test that makes a database otherwise fails in either pass).
+# DATABASE_FIXTURES; a test that makes a database otherwise fails in either pass). The two
+# passes run side by side, as the backend's do (scripts/test_e2e.py; logs in test-output/).
 test-e2e: $(PY_STAMP) $(FRONTEND_BUILD)
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider e2e
-	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then echo "--- the browser suite on PostgreSQL"; \
-	  $(BIN)/pytest -q -p no:cacheprovider e2e; fi
+	$(BIN)/python scripts/test_e2e.py
 
 # The stages run side by side, each one's output printed whole when it ends (-O): most of the suite
 # is a test waiting on a server it started, so on two cores the frontend's install, build, checks
