@@ -80,7 +80,11 @@ lint: $(PY_STAMP)
 	$(BIN)/mypy --config-file backend/pyproject.toml e2e scripts
 
 # SQLite always; PostgreSQL as well when TEST_DATABASE_URL names a server (each run makes and
-# drops its own databases there). The two passes run side by side; logs in test-output/.
+# drops its own databases there). The two passes run side by side; logs in test-output/. The
+# PostgreSQL pass runs the tests that reach that server (backend/tests/conftest.py,
+# runs_on_postgres: through the one fixture that reads the variable, or marked `postgresql`, the
+# PgBouncer test among them); the others (SQLite's own locks and file modes, the CLI's messages,
+# pure functions) would run the same code twice, and are deselected with a count.
 test-backend: $(PY_STAMP)
 	$(BIN)/python scripts/test_backend.py
 
