@@ -80,7 +80,11 @@ lint: $(PY_STAMP)
 	$(BIN)/mypy --config-file backend/pyproject.toml e2e scripts
 
 # SQLite always; PostgreSQL as well when TEST_DATABASE_URL names a server (each run makes and
-# drops its own databases there). The two passes run side by side; logs in test-output/.
+# drops its own databases there). The two passes run side by side; logs in test-output/. The
+# PostgreSQL pass runs the tests that reach that server (backend/tests/conftest.py,
+# runs_on_postgres: through the one fixture that reads the variable, or marked `postgresql`, the
+# PgBouncer test among them); the others (SQLite's own locks and file modes, the CLI's messages,
+# pure functions) would run the same code twice, and are deselected with a count.
 test-backend: $(PY_STAMP)
 	$(BIN)/python scripts/test_backend.py
 
@@ -90,11 +94,15 @@ test-frontend: $(NPM_STAMP)
 
 # The whole system in Debian's Chromium (CHROMIUM=/path overrides /usr/bin/chromium), on SQLite;
 # then, when TEST_DATABASE_URL names a PostgreSQL server, again with both databases (the task
-# API's and Better Auth's) on it (e2e/conftest.py makes and drops them).
+# API's and Better Auth's) on it (e2e/conftest.py makes and drops them). Only this suite reads
+# TEST_DATABASE_URL, so the PostgreSQL pass runs the tests that make a database there (a whole
+# system, the revocation stack, or marked `postgresql`); the others (make run's scripts, the
+# servers' settings refused at start, the stand-in task API's tests) would run the same code on
+# the same SQLite files twice, and are deselected with a count (e2e/conftest.py,
+# DATABASE_FIXTURES; a test that makes a database otherwise fails in either pass). The two
+# passes run side by side, as the backend's do (scripts/test_e2e.py; logs in test-output/).
 test-e2e: $(PY_STAMP) $(FRONTEND_BUILD)
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider e2e
-	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then echo "--- the browser suite on PostgreSQL"; \
-	  $(BIN)/pytest -q -p no:cacheprovider e2e; fi
+	$(BIN)/python scripts/test_e2e.py
 
 # The stages run side by side, each one's output printed whole when it ends (-O): most of the suite
 # is a test waiting on a server it started, so on two cores the frontend's install, build, checks

@@ -175,12 +175,72 @@ def postgres_execute(url: str, *statements: str) -> None:
         pool.submit(asyncio.run, run()).result()
 
 
+# --- which tests the PostgreSQL pass runs ------------------------------------------------
+#
+# `make test` runs this suite twice: on SQLite, then with TEST_DATABASE_URL set. That variable is
+# read by this suite alone (fresh_database here, and test_revocation's stack): no script, server or
+# page of the project reads it. So a test that makes no database through them runs the very same
+# code, on the very same SQLite files, in both passes; the second run is a duplicate, and the
+# PostgreSQL pass leaves it out. The tests that do reach the server: those whose fixtures include
+# one of DATABASE_FIXTURES, and those marked `postgresql` (they call fresh_database themselves).
+# A test that reaches fresh_database otherwise fails, in either pass (`check_on_postgres_pass`).
+DATABASE_FIXTURES = frozenset({"system", "verifying_system", "stack"})
+POSTGRESQL_MARKER = (
+    "postgresql: the test makes a database through fresh_database itself (not through one of"
+    " DATABASE_FIXTURES), so the browser suite's PostgreSQL pass runs it too"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", POSTGRESQL_MARKER)
+
+
+def runs_on_postgres(item: pytest.Item) -> bool:
+    """Whether the PostgreSQL pass runs `item` (see DATABASE_FIXTURES)."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(DATABASE_FIXTURES & fixtures) or item.get_closest_marker("postgresql") is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With TEST_DATABASE_URL set, the tests that never reach its server are deselected (pytest
+    reports how many): the SQLite pass has run them as they are."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    deselected = [item for item in items if not runs_on_postgres(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if runs_on_postgres(item)]
+
+
+_running: list[pytest.Item] = []  # the test being run (its set-up, call and tear-down)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    _running.append(item)
+    try:
+        return (yield)
+    finally:
+        _running.pop()
+
+
+def check_on_postgres_pass() -> None:
+    """Fails the running test when the PostgreSQL pass would leave it out although it makes a
+    database that TEST_DATABASE_URL decides: in the SQLite pass too, so that it is caught there."""
+    if _running and not runs_on_postgres(_running[-1]):
+        pytest.fail(
+            f"{_running[-1].nodeid} makes a database through fresh_database but the PostgreSQL"
+            " pass would leave it out: mark it `postgresql` or use a fixture of DATABASE_FIXTURES"
+        )
+
+
 @contextlib.contextmanager
 def fresh_database(sqlite_url: str) -> Iterator[str]:
     """An empty database: on TEST_DATABASE_URL's PostgreSQL server when that is set (a database
     of its own, made here and dropped after), else `sqlite_url` (a file in the test's own
     directory). Its tables are made as `make run` makes them: `taskapi migrate` for the task
     API, scripts/migrate.ts for Better Auth."""
+    check_on_postgres_pass()
     admin_url = os.environ.get("TEST_DATABASE_URL")
     if not admin_url:
         yield sqlite_url
@@ -400,6 +460,21 @@ def sign_up(page: Page, name: str, email: str, password: str = "correct horse 42
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(re.compile(r"/tasks$"))
+    expect(page.get_by_role("heading", name="Your tasks")).to_be_visible()
+
+
+def sign_up_by_api(page: Page, name: str, email: str, password: str = "correct horse 42") -> None:
+    """Where `sign_up` ends (a new account, signed in on `page`'s browser context, its empty task
+    list shown), reached through the call the sign-up form makes (Better Auth's
+    POST /api/auth/sign-up/email, from the context, with its cookies and client address) instead
+    of the form: for tests of what comes after signing up, a page load cheaper. The form itself
+    is what the tests calling `sign_up` go through (the journey, the front door, `make run`, the
+    weak-password and confirmation tests, the page under its CSP)."""
+    answer = page.request.post(
+        "/api/auth/sign-up/email", data={"name": name, "email": email, "password": password}
+    )
+    assert answer.ok, (answer.status, answer.text())
+    page.goto("/tasks")
     expect(page.get_by_role("heading", name="Your tasks")).to_be_visible()
 
 

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from conftest import SmtpServer, System, new_context, new_email, sign_up
+from conftest import SmtpServer, System, new_context, new_email, sign_up, sign_up_by_api
 
 PASSWORD = "correct horse 42"
 NEW_PASSWORD = "battery staple 99"
@@ -77,7 +77,7 @@ def test_account_page_is_for_signed_in_people_only(page: Page) -> None:
 def test_every_card_on_the_account_page_has_the_same_padding_and_heading(page: Page) -> None:
     """Six cards, one look (components/account/Section.tsx): the two-factor and deletion cards
     had wider padding and larger text than the four above them."""
-    sign_up(page, "Ada", new_email())
+    sign_up_by_api(page, "Ada", new_email())
     open_account(page)
     cards = page.locator("main section[aria-labelledby]")
     expect(cards).to_have_count(6)
@@ -97,7 +97,7 @@ def test_every_card_on_the_account_page_has_the_same_padding_and_heading(page: P
 
 
 def test_change_name(page: Page) -> None:
-    sign_up(page, "Ada", new_email())
+    sign_up_by_api(page, "Ada", new_email())
     open_account(page)
     names = section(page, "Name")
     expect(names.get_by_label("Name")).to_have_value("Ada")
@@ -155,9 +155,9 @@ def test_change_email_takes_effect_only_through_the_link_sent_to_the_new_address
     old, new, taken = new_email(), new_email(), new_email()
     contexts = [new_context(browser, system) for _ in range(2)]
     try:
-        sign_up(contexts[1].new_page(), "Bob", taken)  # someone else's address
+        sign_up_by_api(contexts[1].new_page(), "Bob", taken)  # someone else's address
         page = contexts[0].new_page()
-        sign_up(page, "Ada", old)
+        sign_up_by_api(page, "Ada", old)
         open_account(page)
         addresses = section(page, "E-mail address")
 
@@ -215,7 +215,7 @@ def test_change_password_needs_the_current_one_and_ends_other_sessions(
     here, elsewhere, later = (new_context(browser, system) for _ in range(3))
     try:
         page = here.new_page()
-        sign_up(page, "Ada", email)
+        sign_up_by_api(page, "Ada", email)
         other = elsewhere.new_page()
         sign_in(other, email, PASSWORD)
         expect(other).to_have_url(re.compile(r"/tasks$"))
@@ -296,7 +296,7 @@ def test_sessions_list_names_browser_system_and_address_and_signs_one_out(
     browser: Browser, system: System, page: Page
 ) -> None:
     email = new_email()
-    sign_up(page, "Ada", email)
+    sign_up_by_api(page, "Ada", email)
     firefox = signed_in_elsewhere(browser, system, email, user_agent=FIREFOX_ON_WINDOWS)
     try:
         assert len(firefox.request.get("/api/auth/list-sessions").json()) == 2
@@ -343,7 +343,7 @@ def test_the_account_page_carries_session_ids_never_session_tokens(
     lists other sessions by id and ends one on the server, so neither its HTML nor its RSC
     payload (what router.refresh fetches) holds another session's token, nor this one's."""
     email = new_email()
-    sign_up(page, "Ada", email)
+    sign_up_by_api(page, "Ada", email)
     elsewhere = signed_in_elsewhere(browser, system, email)
     try:
         other = elsewhere.request.get("/api/auth/get-session").json()["session"]["id"]
@@ -422,7 +422,7 @@ def test_signing_out_a_session_that_has_already_ended_says_so(
     browser: Browser, system: System, page: Page
 ) -> None:
     email = new_email()
-    sign_up(page, "Ada", email)
+    sign_up_by_api(page, "Ada", email)
     elsewhere = signed_in_elsewhere(browser, system, email, user_agent=FIREFOX_ON_WINDOWS)
     try:
         open_account(page)
@@ -446,7 +446,7 @@ def test_signing_out_a_session_that_has_already_ended_says_so(
 
 def test_sign_out_everywhere_else(browser: Browser, system: System, page: Page) -> None:
     email = new_email()
-    sign_up(page, "Ada", email)
+    sign_up_by_api(page, "Ada", email)
     others = [signed_in_elsewhere(browser, system, email) for _ in range(2)]
     try:
         open_account(page)
@@ -511,7 +511,7 @@ def test_weak_passwords_are_refused_on_change_and_the_old_one_stays(
     browser: Browser, system: System, page: Page
 ) -> None:
     email = new_email()
-    sign_up(page, "Ada", email)
+    sign_up_by_api(page, "Ada", email)
     open_account(page)
     passwords = section(page, "Password")
     for password, reason in ((COMMON, TOO_EASY), (email.upper(), OWN_WORDS)):

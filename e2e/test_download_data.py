@@ -10,11 +10,11 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from conftest import call_api, new_email, sign_up
+from conftest import call_api, new_email, sign_up_by_api
 
 
 def test_download_my_data_as_json_and_as_csv(page: Page) -> None:
-    sign_up(page, "Dora", new_email())
+    sign_up_by_api(page, "Dora", new_email())
     made = [
         call_api(page, "POST", body={"title": 'Milk, "eggs"', "tags": ["shop", "home"]}),
         call_api(page, "POST", body={"title": "=1+1", "description": "line one\nline two"}),
@@ -44,7 +44,7 @@ def test_download_my_data_as_json_and_as_csv(page: Page) -> None:
 
 def test_download_my_data_from_the_account_page_next_to_deleting_it(page: Page) -> None:
     """The same buttons (one component) in "Delete my account", where keeping a copy matters."""
-    sign_up(page, "Edsger", new_email())
+    sign_up_by_api(page, "Edsger", new_email())
     made = call_api(page, "POST", body={"title": "Keep this one"})
     page.goto("/account")
     deletion = page.get_by_role("region", name="Delete my account")

@@ -6,7 +6,16 @@ import re
 
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, expect
 
-from conftest import System, add_task, new_context, new_email, screenshot, sign_up, task_titles
+from conftest import (
+    System,
+    add_task,
+    new_context,
+    new_email,
+    screenshot,
+    sign_up,
+    sign_up_by_api,
+    task_titles,
+)
 
 
 def test_sign_up_manage_tasks_reload_and_sign_out(page: Page) -> None:
@@ -74,9 +83,9 @@ def test_a_second_account_sees_none_of_the_first_accounts_tasks(
     second = new_context(browser, system)
     try:
         alice, bob = first.new_page(), second.new_page()
-        sign_up(alice, "Alice", new_email())
+        sign_up_by_api(alice, "Alice", new_email())
         add_task(alice, "Alice's secret plan")
-        sign_up(bob, "Bob", new_email())
+        sign_up_by_api(bob, "Bob", new_email())
         expect(bob.get_by_text("No tasks yet")).to_be_visible()
         expect(bob.get_by_text("Alice's secret plan")).to_have_count(0)
         bob.reload()
@@ -91,7 +100,7 @@ def test_signing_in_again_finds_the_same_tasks(browser: Browser, system: System)
     first = new_context(browser, system)
     try:
         page = first.new_page()
-        sign_up(page, "Carol", email, password)
+        sign_up_by_api(page, "Carol", email, password)
         add_task(page, "Kept across sessions")
         page.get_by_role("button", name="Sign out").click()
         expect(page).to_have_url(re.compile(r"/login$"))
@@ -114,7 +123,7 @@ def test_a_session_that_ends_sends_the_person_to_login_with_a_message(
     context: BrowserContext, page: Page
 ) -> None:
     page.clock.install()
-    sign_up(page, "Dan", new_email())
+    sign_up_by_api(page, "Dan", new_email())
     add_task(page, "First task")
 
     # The session ends (cookie gone) and time passes beyond the 15-minute token.
@@ -129,7 +138,7 @@ def test_a_session_that_ends_sends_the_person_to_login_with_a_message(
 
 
 def test_a_rejected_token_is_refreshed_once_and_the_action_succeeds(page: Page) -> None:
-    sign_up(page, "Eve", new_email())
+    sign_up_by_api(page, "Eve", new_email())
     rejected: list[str | None] = []
 
     def reject_once(route: Route, request: Request) -> None:
@@ -151,7 +160,7 @@ def test_a_rejected_token_is_refreshed_once_and_the_action_succeeds(page: Page) 
 
 
 def test_a_network_failure_keeps_what_was_typed(page: Page) -> None:
-    sign_up(page, "Fay", new_email())
+    sign_up_by_api(page, "Fay", new_email())
     page.route(re.compile(r"/api/[^/]+/tasks$"), lambda route: route.abort())
     page.get_by_label("New task").fill("Do not lose me")
     page.get_by_label("Details (optional)").fill("important details")
@@ -165,7 +174,7 @@ def test_a_network_failure_keeps_what_was_typed(page: Page) -> None:
 
 
 def test_the_token_never_touches_web_storage(page: Page) -> None:
-    sign_up(page, "Gus", new_email())
+    sign_up_by_api(page, "Gus", new_email())
     add_task(page, "Check storage")
     stored = page.evaluate(
         "() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])"
@@ -177,7 +186,7 @@ def test_the_task_page_fits_a_phone(browser: Browser, system: System) -> None:
     phone = new_context(browser, system, viewport={"width": 390, "height": 844})
     try:
         page = phone.new_page()
-        sign_up(page, "Hal", new_email())
+        sign_up_by_api(page, "Hal", new_email())
         add_task(page, "A task with a rather long title that has to wrap on a small phone screen")
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 390
@@ -187,7 +196,7 @@ def test_the_task_page_fits_a_phone(browser: Browser, system: System) -> None:
 
 
 def test_the_whole_form_works_from_the_keyboard(page: Page) -> None:
-    sign_up(page, "Ivy", new_email())
+    sign_up_by_api(page, "Ivy", new_email())
     page.get_by_label("New task").focus()
     page.keyboard.type("Typed, never clicked")
     page.keyboard.press("Enter")

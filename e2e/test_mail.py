@@ -25,7 +25,7 @@ from conftest import (
     System,
     new_context,
     new_email,
-    sign_up,
+    sign_up_by_api,
 )
 from smtp_sink import PASSWORD as SMTP_PASSWORD
 from smtp_sink import REFUSED
@@ -61,7 +61,7 @@ def test_forgot_password_by_email_ends_every_session_and_the_link_works_once(
     email = new_email()
     elsewhere = new_context(browser, system)  # the account, signed in on another machine
     other_session = elsewhere.new_page()
-    sign_up(other_session, "Ada", email, OLD_PASSWORD)
+    sign_up_by_api(other_session, "Ada", email, OLD_PASSWORD)
     forgetful = new_context(browser, system)
     page = forgetful.new_page()
     try:
@@ -134,7 +134,7 @@ def test_the_answer_is_the_same_for_an_address_with_no_account(
     known, unknown = new_email(), new_email()
     contexts = [new_context(browser, system) for _ in range(3)]
     try:
-        sign_up(contexts[0].new_page(), "Ada", known)
+        sign_up_by_api(contexts[0].new_page(), "Ada", known)
         # Each from a machine of its own: the rate limit (3 a minute) is per address.
         for_unknown = ask_for_a_link(contexts[1].new_page(), unknown)
         for_known = ask_for_a_link(contexts[2].new_page(), known)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from conftest import add_task, new_email, screenshot, sign_up, task_titles
+from conftest import add_task, new_email, screenshot, sign_up_by_api, task_titles
 
 
 def local_input(moment: datetime) -> str:
@@ -17,7 +17,7 @@ def local_input(moment: datetime) -> str:
 def test_a_task_with_priority_tags_and_due_date_is_found_by_tag_and_by_search(
     page: Page,
 ) -> None:
-    sign_up(page, "Kim", new_email())
+    sign_up_by_api(page, "Kim", new_email())
     add_task(page, "Buy stamps")
     page.get_by_label("New task").fill("Renew passport")
     page.get_by_label("Details (optional)").fill("Photo booth first")
@@ -52,7 +52,7 @@ def test_a_task_with_priority_tags_and_due_date_is_found_by_tag_and_by_search(
 
 
 def test_overdue_tasks_stand_out_and_sorting_by_due_date(page: Page) -> None:
-    sign_up(page, "Lee", new_email())
+    sign_up_by_api(page, "Lee", new_email())
     for title, days in (("Later", 5), ("Late", -2), ("No date", None)):
         page.get_by_label("New task").fill(title)
         if days is not None:
@@ -72,7 +72,7 @@ def test_overdue_tasks_stand_out_and_sorting_by_due_date(page: Page) -> None:
 
 
 def test_clear_completed_asks_first_then_says_how_many(page: Page) -> None:
-    sign_up(page, "Max", new_email())
+    sign_up_by_api(page, "Max", new_email())
     for title in ("Keep", "Done one", "Done two"):
         add_task(page, title)
     page.get_by_label("Done: Done one").click()
@@ -90,7 +90,7 @@ def test_clear_completed_asks_first_then_says_how_many(page: Page) -> None:
 
 
 def test_long_lists_are_paged(page: Page) -> None:
-    sign_up(page, "Ned", new_email())
+    sign_up_by_api(page, "Ned", new_email())
     for n in range(21):
         add_task(page, f"Task {n:02d}")
     expect(page.get_by_text("Showing 1\u201320 of 21")).to_be_visible()
@@ -103,7 +103,7 @@ def test_long_lists_are_paged(page: Page) -> None:
 
 
 def test_keyboard_shortcuts_n_and_slash(page: Page) -> None:
-    sign_up(page, "Oli", new_email())
+    sign_up_by_api(page, "Oli", new_email())
     page.locator("body").click()
     page.keyboard.press("n")
     expect(page.get_by_label("New task")).to_be_focused()

@@ -7,13 +7,13 @@ import re
 
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
-from conftest import add_task, new_email, sign_up, task_titles
+from conftest import add_task, new_email, sign_up_by_api, task_titles
 
 
 def test_an_edit_that_lost_the_race_shows_the_newer_version_and_asks(
     page: Page, context: BrowserContext
 ) -> None:
-    sign_up(page, "Hal", new_email())
+    sign_up_by_api(page, "Hal", new_email())
     add_task(page, "Draft the plan")
     other_tab = context.new_page()
     other_tab.goto("/tasks")
@@ -41,7 +41,7 @@ def test_an_edit_that_lost_the_race_shows_the_newer_version_and_asks(
 
 
 def test_keeping_the_newer_version_drops_the_edit(page: Page, context: BrowserContext) -> None:
-    sign_up(page, "Ida", new_email())
+    sign_up_by_api(page, "Ida", new_email())
     add_task(page, "Original")
     other_tab = context.new_page()
     other_tab.goto("/tasks")
@@ -60,7 +60,7 @@ def test_keeping_the_newer_version_drops_the_edit(page: Page, context: BrowserCo
 
 
 def test_a_create_whose_answer_was_lost_is_retried_without_a_duplicate(page: Page) -> None:
-    sign_up(page, "Jo", new_email())
+    sign_up_by_api(page, "Jo", new_email())
     keys: list[str | None] = []
 
     def lose_the_first_answer(route: Route) -> None:

@@ -39,10 +39,11 @@ from conftest import (
     TASKAPI,
     SmtpServer,
     _start,
+    check_on_postgres_pass,
     free_port,
     new_context,
     new_email,
-    sign_up,
+    sign_up_by_api,
     stop,
     wait_until_up,
     web_app,
@@ -66,6 +67,7 @@ def _run(work: Coroutine[Any, Any, None]) -> None:
 
 def _postgres_database() -> tuple[str, str] | None:
     """(a fresh database's URL, its name) on TEST_DATABASE_URL's server, or None."""
+    check_on_postgres_pass()
     admin = os.environ.get("TEST_DATABASE_URL")
     if not admin:
         return None
@@ -292,7 +294,7 @@ def test_sign_out_in_the_browser_ends_the_token_in_every_process(
     person: BrowserContext, stack: Stack
 ) -> None:
     page = person.new_page()
-    sign_up(page, "Ada", new_email(), PASSWORD)
+    sign_up_by_api(page, "Ada", new_email(), PASSWORD)
     token, user_id = token_and_user(page)
     claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==").decode())
     assert claims["sid"], claims  # the session the token speaks for
@@ -307,7 +309,7 @@ def test_revocation_delay_over_twenty_sign_outs(person: BrowserContext, stack: S
     """Median and worst delay, from the sign-out's answer to the last process refusing."""
     page = person.new_page()
     email = new_email()
-    sign_up(page, "Ada", email, PASSWORD)
+    sign_up_by_api(page, "Ada", email, PASSWORD)
     delays = []
     for attempt in range(20):
         token, user_id = token_and_user(page)
@@ -342,7 +344,7 @@ def test_sign_out_everywhere_else_ends_the_other_sessions_only(
     there = new_context(browser, _System(stack.url))  # type: ignore[arg-type]
     try:
         page = here.new_page()
-        sign_up(page, "Ada", email, PASSWORD)
+        sign_up_by_api(page, "Ada", email, PASSWORD)
         other = there.new_page()
         other.goto("/login")
         status, _ = post(
@@ -367,7 +369,7 @@ def test_a_password_change_ends_the_old_sessions_tokens(browser: Browser, stack:
     there = new_context(browser, _System(stack.url))  # type: ignore[arg-type]
     try:
         page = here.new_page()
-        sign_up(page, "Ada", email, PASSWORD)
+        sign_up_by_api(page, "Ada", email, PASSWORD)
         other = there.new_page()
         other.goto("/login")
         status, _ = post(
@@ -399,7 +401,7 @@ def test_a_password_reset_ends_every_sessions_tokens(
 ) -> None:
     page = person.new_page()
     email = new_email()
-    sign_up(page, "Ada", email, PASSWORD)
+    sign_up_by_api(page, "Ada", email, PASSWORD)
     token, user_id = token_and_user(page)
     status, _ = post(
         page,
@@ -428,7 +430,7 @@ def test_deleting_the_account_erases_its_tasks_and_the_token_never_writes_again(
     person: BrowserContext, stack: Stack
 ) -> None:
     page = person.new_page()
-    sign_up(page, "Ada", new_email(), PASSWORD)
+    sign_up_by_api(page, "Ada", new_email(), PASSWORD)
     token, user_id = token_and_user(page)
     add_tasks(page, user_id, token)
     assert count_tasks(stack, user_id) > 0
@@ -474,7 +476,7 @@ def test_deletion_is_refused_while_the_task_api_is_down_and_nothing_is_lost(
     person: BrowserContext, stack: Stack
 ) -> None:
     page = person.new_page()
-    sign_up(page, "Ada", new_email(), PASSWORD)
+    sign_up_by_api(page, "Ada", new_email(), PASSWORD)
     token, user_id = token_and_user(page)
     add_tasks(page, user_id, token, count=3)
 
@@ -524,7 +526,7 @@ def test_an_event_the_task_api_missed_is_delivered_after_the_web_app_restarts(
         context = new_context(browser, _System(origin))  # type: ignore[arg-type]
         try:
             page = context.new_page()
-            sign_up(page, "Ada", new_email(), PASSWORD)
+            sign_up_by_api(page, "Ada", new_email(), PASSWORD)
             token, user_id = token_and_user(page)
             response = page.request.post("/api/auth/sign-out", data={}, headers={"Origin": origin})
             assert response.status == 200

@@ -8,13 +8,13 @@ import re
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from conftest import System, new_context, new_email, sign_up
+from conftest import System, new_context, new_email, sign_up, sign_up_by_api
 
 
 def test_the_session_cookie_is_httponly_and_samesite_lax(
     context: BrowserContext, page: Page
 ) -> None:
-    sign_up(page, "Kim", new_email())
+    sign_up_by_api(page, "Kim", new_email())
     session = [c for c in context.cookies() if "session_token" in c["name"]]
     assert session, context.cookies()
     for cookie in session:
@@ -50,7 +50,7 @@ def test_pages_carry_a_nonce_based_csp_and_still_work(system: System, page: Page
 
 
 def test_an_injected_script_does_not_run(page: Page) -> None:
-    sign_up(page, "Max", new_email())
+    sign_up_by_api(page, "Max", new_email())
     page.get_by_label("New task").fill(
         '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
     )

@@ -18,7 +18,7 @@ from conftest import (
     new_context,
     new_email,
     screenshot,
-    sign_up,
+    sign_up_by_api,
     task_titles,
 )
 
@@ -30,7 +30,7 @@ DUE_FIELD_MIN_WIDTH = 216
 
 
 def test_an_edit_sends_only_what_the_person_changed_and_escape_leaves_it(page: Page) -> None:
-    sign_up(page, "Uma", new_email())
+    sign_up_by_api(page, "Uma", new_email())
     created = call_api(
         page,
         "POST",
@@ -139,7 +139,7 @@ def test_long_unbroken_text_never_widens_the_page(browser: Browser, system: Syst
     ctx = new_context(browser, system)
     try:
         page = ctx.new_page()
-        sign_up(page, "N" * 100, new_email())  # the name is shown in the header
+        sign_up_by_api(page, "N" * 100, new_email())  # the name is shown in the header
         tags = [f"{'t' * 28}{n:02d}" for n in range(10)]
         call_api(page, "POST", body={"title": "A" * 120})
         call_api(page, "POST", body={"title": "B" * 200, "description": "D" * 1000, "tags": tags})
@@ -193,7 +193,7 @@ def api_limits(system: System) -> dict[str, int]:
 
 def test_the_forms_show_the_apis_limits_and_its_words(page: Page, system: System) -> None:
     limits = api_limits(system)
-    sign_up(page, "Vic", new_email())
+    sign_up_by_api(page, "Vic", new_email())
     create = page.locator("form").first
     add = create.get_by_role("button", name="Add task")
 
@@ -273,7 +273,7 @@ def test_pages_around_the_tasks_and_clear_completed(page: Page) -> None:
     expect(page.get_by_role("link", name="Create an account")).to_be_visible()
 
     # Signed in, the front door, the sign-in and sign-up pages lead to the tasks.
-    sign_up(page, "Wes", new_email())
+    sign_up_by_api(page, "Wes", new_email())
     for path in ("/", "/login", "/signup", "/login?expired=1"):
         page.goto(path)
         expect(page).to_have_url(re.compile(r"/tasks$"))

@@ -38,7 +38,7 @@ from conftest import (
     new_email,
     postgres_execute,
     screenshot,
-    sign_up,
+    sign_up_by_api,
 )
 
 PASSWORD = "correct horse 42"
@@ -183,7 +183,7 @@ def test_two_factor_sign_in_with_app_codes_and_backup_codes(
 ) -> None:
     email = new_email()
     page = another_machine(browser, system, people)
-    sign_up(page, "Ada", email)
+    sign_up_by_api(page, "Ada", email)
     factor = turn_on_two_factor(page)
 
     # Signed out, the password alone no longer lets in: the code is asked for.
@@ -242,7 +242,7 @@ def test_a_code_is_accepted_once_only(
     Nor does the code that turned two-factor on (frontend/src/lib/totp-once.ts)."""
     email = new_email()
     page = another_machine(browser, system, people)
-    sign_up(page, "Alan", email)
+    sign_up_by_api(page, "Alan", email)
     factor = turn_on_two_factor(page)
     set_up_code = factor.totp.at(factor.last_step * PERIOD)
 
@@ -283,7 +283,7 @@ def test_turning_two_factor_off_needs_the_right_password_and_a_code(
 ) -> None:
     email = new_email()
     page = another_machine(browser, system, people)
-    sign_up(page, "Grace", email)
+    sign_up_by_api(page, "Grace", email)
     factor = turn_on_two_factor(page)
 
     page.get_by_role("button", name="Turn off two-factor sign-in").click()
@@ -322,7 +322,7 @@ def test_new_backup_codes_replace_the_old_ones(
 ) -> None:
     email = new_email()
     page = another_machine(browser, system, people)
-    sign_up(page, "Frances", email)
+    sign_up_by_api(page, "Frances", email)
     factor = turn_on_two_factor(page)
     old = factor.backup_codes
 
@@ -387,7 +387,7 @@ def test_deleting_the_account_needs_the_password_and_ends_on_the_sign_in_page(
 ) -> None:
     email = new_email()
     page = another_machine(browser, system, people)
-    sign_up(page, "Linus", email)
+    sign_up_by_api(page, "Linus", email)
     page.get_by_role("link", name="Account").click()
     section = page.get_by_role("region", name="Delete my account")
     expect(section).to_contain_text("every task and tag")
@@ -419,7 +419,7 @@ def test_deleting_an_account_with_two_factor_needs_a_current_code_too(
 ) -> None:
     email = new_email()
     page = another_machine(browser, system, people)
-    sign_up(page, "Margaret", email)
+    sign_up_by_api(page, "Margaret", email)
     factor = turn_on_two_factor(page)
     page.reload()
 
@@ -461,7 +461,7 @@ def test_the_server_refuses_deletion_without_the_password_or_the_code(
     """The checks are the server's, not the page's: straight to POST /api/auth/delete-user."""
     email = new_email()
     page = another_machine(browser, system, people)
-    sign_up(page, "Barbara", email)
+    sign_up_by_api(page, "Barbara", email)
 
     # A fresh session and no password: Better Auth alone would delete; this app refuses.
     origin = {"Origin": system.url}  # as a browser's fetch sends it (Better Auth's CSRF check)
@@ -493,7 +493,7 @@ def test_the_session_and_password_alone_cannot_read_the_secret_turn_off_or_renew
     (frontend/src/lib/second-factor-guard.ts)."""
     email = new_email()
     page = another_machine(browser, system, people)
-    sign_up(page, "Katherine", email)
+    sign_up_by_api(page, "Katherine", email)
     origin = {"Origin": system.url}  # as a browser's fetch sends it (Better Auth's CSRF check)
     factor = turn_on_two_factor(page)
 
@@ -554,6 +554,7 @@ def test_two_factor_fields_are_checked_before_the_endpoint(system: System, page:
     assert not_flag.json()["message"] == "trustDevice must be true or false."
 
 
+@pytest.mark.postgresql
 def test_migrate_brings_a_database_from_before_two_factor_up_to_date(tmp_path: Path) -> None:
     """scripts/migrate.ts on a database made before the two-factor plugin (its table and column
     taken away again here) adds them in place, and the second run finds nothing to do; on
@@ -598,7 +599,7 @@ def test_a_refusal_from_the_server_is_shown_in_its_words_and_nothing_is_deleted(
     refusal is played here by the browser's network layer, as the server would send it."""
     email = new_email()
     page = another_machine(browser, system, people)
-    sign_up(page, "Edsger", email)
+    sign_up_by_api(page, "Edsger", email)
     page.get_by_role("link", name="Account").click()
     message = "Your tasks could not be erased: the task service cannot be reached. Try again later."
     page.route(

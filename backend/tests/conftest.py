@@ -29,16 +29,33 @@ from tests.keys import ASYMMETRIC, ISSUER, SECRET, JWKSServer, SigningKey, serve
 Factory = Callable[[], str]
 
 
+def runs_on_postgres(item: pytest.Item) -> bool:
+    """Whether `item` reaches TEST_DATABASE_URL's server: through `empty_database` (the one
+    fixture that reads the variable; `database_url`, `fresh_database`, `app`, `client` and the
+    live servers all come from it), or marked `postgresql`."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return "empty_database" in fixtures or item.get_closest_marker("postgresql") is not None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests about PostgreSQL itself (two processes on one server, a server of the test's own
     stopped under load) run in the PostgreSQL pass of `make test`; without a server they are
-    deselected, and pytest reports how many."""
-    if _postgres_admin_url() is not None:
-        return
-    deselected = [item for item in items if item.get_closest_marker("postgresql")]
+    deselected, and pytest reports how many.
+
+    With a server, the tests that never reach it (`runs_on_postgres`) are deselected instead:
+    nothing else in the suite or in taskapi reads TEST_DATABASE_URL, so they would run the same
+    code on the same SQLite files (or none) as in the SQLite pass, which has run them."""
+    on_postgres = _postgres_admin_url() is not None
+
+    def keep(item: pytest.Item) -> bool:
+        if on_postgres:
+            return runs_on_postgres(item)
+        return item.get_closest_marker("postgresql") is None
+
+    deselected = [item for item in items if not keep(item)]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
+        items[:] = [item for item in items if keep(item)]
 
 
 @pytest.fixture(scope="session")
