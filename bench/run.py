@@ -533,6 +533,7 @@ def bench_database(kind: str, seconds: int, connections: int) -> tuple[list[Row]
         subprocess.run(
             [str(TASKAPI), "migrate"], cwd=workdir, env=env, check=True, capture_output=True
         )
+        print(f"bench: {kind}, seeding (the 100,000-task user too)", file=sys.stderr, flush=True)
         ids = asyncio.run(seed(url))
         with serving(url, workdir) as (base, pid), web_app(base, workdir) as (web, web_pid):
             list_url = f"{base}/api/bench/tasks?limit=50"
@@ -585,10 +586,16 @@ def bench_database(kind: str, seconds: int, connections: int) -> tuple[list[Row]
                         web_cpu_ms=round(web_cpu / served * 1000, 3) if web else None,
                     )
                 )
+                # Progress, so that minutes of runs are not silent; the tables come at the end.
+                print(
+                    f"bench: {kind}, {name}: {result['rps']:,.0f} requests/s",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
             run("list 50 tasks", list_url, token("bench"))
-            # The same request through the web origin (the route handler that forwards
-            # /api/{user_id}/tasks to the API), right after the direct one. Its first requests
+            # The same request through the web origin (its server forwards /api/{user_id}/tasks
+            # to the API, frontend/server.ts), right after the direct one. Its first requests
             # load the route's code: those are made before the clock starts.
             web_list_url = f"{web}/api/bench/tasks?limit=50"
             with httpx.Client(headers={"Authorization": f"Bearer {token('bench')}"}) as client:
