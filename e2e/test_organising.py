@@ -29,6 +29,9 @@ def test_a_task_with_priority_tags_and_due_date_is_found_by_tag_and_by_search(
     task = page.get_by_test_id("task").filter(has_text="Renew passport")
     expect(task.get_by_test_id("priority")).to_have_text("high")
     expect(task.get_by_role("button", name="Show tasks tagged travel")).to_be_visible()
+    # The task's tags are a list named after it: "Tags" alone is the form's field, only that.
+    expect(task.get_by_role("list", name="Tags of Renew passport")).to_be_visible()
+    expect(page.get_by_label("Tags", exact=True)).to_have_count(1)
     expect(task.get_by_test_id("due")).to_contain_text("Due ")
     expect(task_titles(page)).to_have_text(["Renew passport", "Buy stamps"])
 

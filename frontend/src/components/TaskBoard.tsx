@@ -603,7 +603,7 @@ export function TaskBoard({ userId, userName }: { userId: string; userName: stri
                         </p>
                       )}
                       <DueLabel task={task} />
-                      <TagChips tags={task.tags} onPick={pickTag} />
+                      <TagChips title={task.title} tags={task.tags} onPick={pickTag} />
                       {confirmingId === task.id && (
                         <div role="group" aria-label="Confirm delete" className="mt-2 flex flex-wrap items-center gap-2">
                           <span className="text-sm">Delete this task?</span>

@@ -28,11 +28,20 @@ export function PriorityBadge({ priority }: { priority: Priority }) {
   );
 }
 
-/** Tags as buttons: a click filters the list by that tag. */
-export function TagChips({ tags, onPick }: { tags: string[]; onPick: (tag: string) => void }) {
+/** Tags as buttons: a click filters the list by that tag. The list is named after its task, so
+ * that it is not one more "Tags" beside the form's field of that name. */
+export function TagChips({
+  title,
+  tags,
+  onPick,
+}: {
+  title: string;
+  tags: string[];
+  onPick: (tag: string) => void;
+}) {
   if (tags.length === 0) return null;
   return (
-    <ul aria-label="Tags" className="mt-1 flex flex-wrap gap-1">
+    <ul aria-label={`Tags of ${title}`} className="mt-1 flex flex-wrap gap-1">
       {tags.map((tag) => (
         <li key={tag}>
           <button
