@@ -229,35 +229,46 @@ async def fill_revocations(database_url: str, count: int = REVOCATIONS_HELD) -> 
         await engine.dispose()
 
 
-def revocation_check_ns(calls: int = 200_000) -> dict[str, float]:
+def revocation_check_ns(calls: int = 40_000, rounds: int = 5) -> dict[str, float]:
     """What the check adds to a request, in process: ns per `TokenVerifier.verify` of a token
     already in the verified-token cache (the hot path), with no revocations held, with
-    REVOCATIONS_HELD, and with the check taken out (the code before revocation)."""
-    verifier = TokenVerifier(secret=SECRET, issuer=None, jwks=None, leeway_seconds=30)
+    REVOCATIONS_HELD, and with the check taken out (the code before revocation). Three
+    verifiers, measured in turn `rounds` times, the best of each kept: on a busy machine one
+    long run after another let the load decide which came out cheaper."""
     bearer = token("bench")
 
-    async def per_call() -> float:
-        await verifier.verify(bearer)  # into the cache
-        started = time.perf_counter_ns()
-        for _ in range(calls):
-            await verifier.verify(bearer)
-        return (time.perf_counter_ns() - started) / calls
+    def verifier() -> TokenVerifier:
+        return TokenVerifier(secret=SECRET, issuer=None, jwks=None, leeway_seconds=30)
 
-    empty = asyncio.run(per_call())
+    empty, held, without = verifier(), verifier(), verifier()
     until = datetime.now(UTC) + timedelta(hours=1)
     for n in range(REVOCATIONS_HELD):
         if n % 2:
-            verifier.revocations.add_session(uuid.uuid4().hex, until)
+            held.revocations.add_session(uuid.uuid4().hex, until)
         else:
-            verifier.revocations.add_subject(uuid.uuid4().hex, until)
-    held = asyncio.run(per_call())
-    verifier.revocations.refusal = lambda *_args: None  # type: ignore[method-assign]
-    without = asyncio.run(per_call())
-    return {
-        "verify_ns_without_check": round(without),
-        "verify_ns_no_revocations": round(empty),
-        f"verify_ns_{REVOCATIONS_HELD}_revocations": round(held),
-    }
+            held.revocations.add_subject(uuid.uuid4().hex, until)
+    without.revocations.refusal = lambda *_args: None  # type: ignore[method-assign]
+
+    async def per_call(subject: TokenVerifier) -> float:
+        await subject.verify(bearer)  # into the cache
+        started = time.perf_counter_ns()
+        for _ in range(calls):
+            await subject.verify(bearer)
+        return (time.perf_counter_ns() - started) / calls
+
+    async def best() -> dict[str, float]:
+        names = {
+            "verify_ns_without_check": without,
+            "verify_ns_no_revocations": empty,
+            f"verify_ns_{REVOCATIONS_HELD}_revocations": held,
+        }
+        found = dict.fromkeys(names, float("inf"))
+        for _ in range(rounds):
+            for name, subject in names.items():
+                found[name] = min(found[name], await per_call(subject))
+        return {name: round(value) for name, value in found.items()}
+
+    return asyncio.run(best())
 
 
 def free_port() -> int:
