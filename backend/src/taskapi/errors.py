@@ -29,7 +29,10 @@ VERSION_MISMATCH = "The task has changed since you read it: see `current`, then 
 IDEMPOTENCY_KEY_REUSED = "This Idempotency-Key was already used for a different request"
 IDEMPOTENT_TASK_DELETED = "The task this Idempotency-Key created has since been deleted"
 
-# 413 / 503
+# 400 / 413 / 503
+BODY_BROKEN_OFF = (
+    "The request's body broke off: the connection closed before all of it arrived; nothing was done"
+)
 BODY_TOO_LARGE = "Request body too large: the limit is 1 MiB"
 ISSUER_UNREACHABLE = "Cannot verify the token now: the issuer's keys are unreachable"
 DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly"

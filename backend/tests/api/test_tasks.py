@@ -349,6 +349,72 @@ class TestOrderOfChecks:
 
 
 class TestBodyLimit:
+    @pytest.mark.parametrize(
+        ("method", "path", "extra"),
+        [
+            ("POST", "/api/alice/tasks", []),
+            ("POST", "/api/alice/tasks", [(b"idempotency-key", b"broken-off-1")]),
+            ("PATCH", "/api/alice/tasks/1", []),
+            ("PUT", "/api/alice/tasks/1", []),
+        ],
+    )
+    async def test_a_body_broken_off_is_a_400_and_changes_nothing(
+        self,
+        app: Any,
+        client: httpx.AsyncClient,
+        method: str,
+        path: str,
+        extra: list[tuple[bytes, bytes]],
+    ) -> None:
+        """The client closes the connection in the middle of the body (ASGI `http.disconnect`):
+        a 400 in words, no traceback (raise_app_exceptions would raise one here), nothing
+        stored."""
+        created = await client.post(
+            "/api/alice/tasks", json={"title": "kept as it is"}, headers=bearer()
+        )
+        assert created.status_code == 201
+        path = path.replace("/1", f"/{created.json()['id']}")
+        parts = [
+            {"type": "http.request", "body": b'{"title": "ab', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return parts.pop(0) if parts else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        token = bearer()["Authorization"].encode()
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"authorization", token),
+                (b"content-type", b"application/json"),
+                (b"content-length", b"100"),
+                *extra,
+            ],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+        }
+        await app(scope, receive, send)
+        start = next(message for message in sent if message["type"] == "http.response.start")
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        assert start["status"] == 400, body
+        assert "broke off" in httpx.Response(400, content=body).json()["detail"]
+        listed = await client.get("/api/alice/tasks", headers=bearer())
+        assert [task["title"] for task in listed.json()] == ["kept as it is"]
+
     async def test_one_mebibyte_is_read(self, client: httpx.AsyncClient) -> None:
         body = b'{"title": "fits"}'.ljust(1024 * 1024, b" ")
         response = await client.post("/api/alice/tasks", content=body, headers=JSON | bearer())

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import SkipJsonSchema
+from starlette.requests import ClientDisconnect
 
 from taskapi import errors, task_json, tasks
 from taskapi.api import media
@@ -227,12 +228,20 @@ async def read_capped_body(
     if refuse_content is not None and _declares_more_than(declared, 0):
         raise refuse_content
     body = bytearray()
-    async for chunk in request.stream():
-        if chunk and refuse_content is not None:
-            raise refuse_content
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise too_large
+    try:
+        async for chunk in request.stream():
+            if chunk and refuse_content is not None:
+                raise refuse_content
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise too_large
+    except ClientDisconnect:
+        # The client went away before the body's end (ASGI's http.disconnect): part of a body
+        # is never acted on, and it is the client's doing, not a fault of ours to log with a
+        # traceback. The 400 is logged as any answer is, though nobody is left to read it.
+        raise HTTPException(
+            status_code=status.HTTP_400_BAD_REQUEST, detail=errors.BODY_BROKEN_OFF
+        ) from None
     return bytes(body)
 
 
