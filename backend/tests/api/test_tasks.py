@@ -374,7 +374,7 @@ class TestBodyLimit:
         )
         assert created.status_code == 201
         path = path.replace("/1", f"/{created.json()['id']}")
-        parts = [
+        parts: list[dict[str, Any]] = [
             {"type": "http.request", "body": b'{"title": "ab', "more_body": True},
             {"type": "http.disconnect"},
         ]
