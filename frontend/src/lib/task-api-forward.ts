@@ -303,7 +303,8 @@ function preferred(accepted: Accepted[], available: readonly string[]): string |
 }
 
 /** The content coding Next.js's `compress` would choose for a client's Accept-Encoding: gzip
- * or deflate, the one it prefers (gzip when it takes both equally), or none (identity). */
+ * or deflate, the one it takes with the higher q, or none (identity); when it prefers deflate
+ * but takes gzip too, gzip ahead of identity, as `compress` itself decides. */
 function chooseCoding(header: string | undefined): Coding | null {
   const accepted = parseAcceptEncoding(header ?? "");
   let chosen = preferred(accepted, ["gzip", "deflate", "identity"]);
@@ -340,8 +341,8 @@ function hasBody(request: IncomingMessage): boolean {
 /**
  * `forwardToTaskApi` for server.ts, on Node.js's own request and response (no Web Request,
  * Response or streams between them): the same fields both ways, the same timeout, 502 and 504,
- * the same bodies streamed, the site's headers (SITE_HEADERS) and the gzip that Next.js would
- * have added.
+ * the same bodies streamed, the site's headers (SITE_HEADERS) and the gzip or deflate that
+ * Next.js would have added.
  * The client going away aborts the request to the task API, as the route handler's signal does.
  */
 export function forwardNodeRequest(request: IncomingMessage, response: ServerResponse): void {
