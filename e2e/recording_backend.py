@@ -78,7 +78,10 @@ class _Handler(BaseHTTPRequestHandler):
         status = int(query.get("status", ["200"])[0])
         if self.headers.get("If-None-Match") == NEEDED["ETag"]:
             status = 304
-        payload = b"" if status in (204, 304) else json.dumps({"echo": body.decode()}).encode()
+        echo: dict[str, str] = {"echo": body.decode()}
+        if pad := int(query.get("pad", ["0"])[0]):  # a long answer, to any method
+            echo["pad"] = "x" * pad
+        payload = b"" if status in (204, 304) else json.dumps(echo).encode()
         self.send_response_only(status)
         for name, value in {**NEEDED, **LEAKS}.items():
             self.send_header(name, value)
@@ -95,7 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def recording_backend() -> Iterator[RecordingBackend]:
     """The stand-in on a free port of 127.0.0.1, in a thread, for the duration of the block.
-    `?status=N` answers N; `?hang=1` never answers (until the block ends)."""
+    `?status=N` answers N; `?pad=N` adds N bytes to the answer; `?hang=1` never answers (until
+    the block ends)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     backend = RecordingBackend(url=f"http://127.0.0.1:{server.server_address[1]}")
     stopping = threading.Event()

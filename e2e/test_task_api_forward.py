@@ -4,8 +4,9 @@ and only what the browser needs (frontend/src/lib/task-api-forward.ts)."""
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -194,12 +195,27 @@ def test_both_ways_in_forward_the_same_fields_and_answer_with_the_sites_headers(
             assert name not in answer.headers, (path, name)
 
 
-def test_both_ways_in_compress_a_long_answer_for_a_client_that_takes_gzip(
-    plain_web_app: PlainWebApp,
-) -> None:
+# Accept-Encoding and the coding Next.js's `compress` (the `compression` package) answers with
+# (RFC 9110 §12.5.3: a named coding's q wins over `*`'s; q=0 refuses).
+CODINGS = (  # (Accept-Encoding, Content-Encoding)
+    ("gzip", "gzip"),
+    ("identity", None),
+    ("deflate", "deflate"),
+    ("*;q=0, gzip", "gzip"),
+    ("gzip;q=0, *", "deflate"),
+    ("gzip;q=0, deflate;q=0", None),
+    ("deflate, gzip;q=0.5", "gzip"),  # `compression` prefers gzip whenever it is taken
+    ("deflate;q=0.5, gzip;q=0.5", "gzip"),
+    ("identity, gzip;q=0.5", None),
+    ("*", "gzip"),
+    ("", None),
+)
+
+
+def test_both_ways_in_compress_a_long_answer_alike(plain_web_app: PlainWebApp) -> None:
     long_title = "x" * 5000
     for path in BOTH_WAYS_IN:
-        for accept, coded in (("gzip", "gzip"), ("identity", None)):
+        for accept, coded in CODINGS:
             answer = httpx.put(
                 f"{plain_web_app.url}{path}",
                 json={"title": long_title},
@@ -207,4 +223,100 @@ def test_both_ways_in_compress_a_long_answer_for_a_client_that_takes_gzip(
             )
             assert answer.status_code == 200
             assert answer.headers.get("content-encoding") == coded, (path, accept)
+            assert varies_with_accept_encoding(answer), (path, accept, answer.headers)
             assert json.loads(answer.json()["echo"]) == {"title": long_title}
+
+
+def varies_with_accept_encoding(answer: httpx.Response) -> bool:
+    """Next.js's Vary also names its own request fields (rsc, next-router-state-tree, …)."""
+    vary = answer.headers.get("vary", "")
+    return "accept-encoding" in (name.strip().lower() for name in vary.split(","))
+
+
+def framing_fields(answer: httpx.Response) -> tuple[bool, str | None, bool]:
+    return (
+        varies_with_accept_encoding(answer),
+        answer.headers.get("content-encoding"),
+        "content-length" in answer.headers,
+    )
+
+
+def test_a_head_carries_the_gets_coding_fields(plain_web_app: PlainWebApp) -> None:
+    """RFC 9110 §9.3.2: a HEAD's header fields are those of the GET of the same resource. Through
+    Next.js's route handler (the escaped path) a HEAD's answer says no Content-Encoding: Next.js
+    drops it from a route handler's answer and its `compress` leaves a HEAD's answer alone."""
+    escaped = BOTH_WAYS_IN[1]
+    for accept, coded in CODINGS:
+        for size in (5000, 10):  # coded when asked, and too short to code
+            expected = coded if size == 5000 else None
+            for path in BOTH_WAYS_IN:
+                url = f"{plain_web_app.url}{path}?pad={size}"
+                get = httpx.get(url, headers={"Accept-Encoding": accept})
+                head = httpx.head(url, headers={"Accept-Encoding": accept})
+                assert (get.status_code, head.status_code) == (200, 200)
+                assert head.content == b""
+                if size == 5000 or path != escaped:  # Next.js codes any length: it drops it
+                    assert get.headers.get("content-encoding") == expected, (path, accept, size)
+                assert json.loads(get.content)["pad"] == "x" * size
+                fields = framing_fields(get)
+                if path == escaped:
+                    fields = (fields[0], None, fields[2])
+                assert framing_fields(head) == fields, (path, accept, size, head.headers)
+                assert fields[0], (path, accept, size)  # Vary: Accept-Encoding
+
+
+# --- framing: what the task API reads as this request's body ---------------------------------
+
+
+def exchange(url: str, raw: bytes, close_after: bool = False) -> bytes:
+    """`raw` sent on a fresh connection (then its sending side closed, if `close_after`);
+    everything the server answers until it closes it."""
+    where = urlsplit(url)
+    with socket.create_connection((where.hostname, where.port), timeout=15) as connection:
+        connection.sendall(raw)
+        if close_after:
+            connection.shutdown(socket.SHUT_WR)
+        received = b""
+        try:
+            while chunk := connection.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass
+        return received
+
+
+def ask(url: str, method: str, target: str, extra: str = "", body: bytes = b"") -> bytes:
+    host = urlsplit(url).netloc
+    head = f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n"
+    return exchange(url, head.encode() + body, close_after=bool(body))
+
+
+def assert_the_task_apis_401(answer: bytes) -> None:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 401"), answer[:300]
+    assert b"www-authenticate: bearer" in head.lower(), head
+    assert b'{"detail":"Not authenticated' in body, body  # as it is or in one chunk
+
+
+def test_a_bodiless_request_with_a_content_length_poisons_no_other(system: System) -> None:
+    """A GET or HEAD's Content-Length (its body is never forwarded), or a POST's body cut short,
+    must not make the task API read the next request on the pooled connection, someone else's,
+    as the rest of this one's body: both ways in (their pools are their own)."""
+    url = system.url
+    poisons = (
+        ("GET", "Content-Length: 20\r\n", b""),
+        ("HEAD", "Content-Length: 20\r\n", b""),
+        ("GET", "Content-Length: 100000\r\n", b""),
+        ("POST", "Content-Type: application/json\r\nContent-Length: 100\r\n", b'{"title":'),
+    )
+    for victim, poisoned in (
+        ("/api/someone/tasks?limit=1", "/api/nobody/tasks"),
+        ("/api/some%6Fne/tasks?limit=1", "/api/nob%6Fdy/tasks"),
+    ):
+        assert_the_task_apis_401(ask(url, "GET", victim))  # a connection in the pool
+        for method, fields, body in poisons:
+            answer = ask(url, method, poisoned, fields, body)
+            if method != "POST":  # the POST's answer may be the connection closed
+                assert answer.startswith(b"HTTP/1.1 401"), (method, poisoned, answer[:300])
+            for _ in range(2):
+                assert_the_task_apis_401(ask(url, "GET", victim))

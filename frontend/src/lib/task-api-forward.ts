@@ -6,9 +6,9 @@ import {
   type ServerResponse,
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { pipeline, Readable } from "node:stream";
+import { pipeline, Readable, Transform } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { createGzip } from "node:zlib";
+import { createDeflate, createGzip } from "node:zlib";
 
 import { isClientAbort } from "./client-abort";
 import { writeLog } from "./log";
@@ -108,9 +108,10 @@ function send(
   signal: AbortSignal,
 ): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
+    const sent = framed(headers, body !== null);
     const outgoing = (target.protocol === "https:" ? httpsRequest : httpRequest)(target, {
       method,
-      headers,
+      headers: sent,
       agent: agents[target.protocol === "https:" ? "https:" : "http:"],
       signal,
     });
@@ -130,12 +131,49 @@ function send(
     if (body === null) {
       outgoing.end();
     } else {
-      // Streamed as it arrives; an error on either side ends both.
-      pipeline(body, outgoing, (error) => {
+      // Streamed as it arrives; an error on either side ends both, and the connection with it
+      // (destroyed, never pooled): a body cut short must not leave the task API waiting for the
+      // rest, which would be the next request on that connection.
+      const declared = sent["content-length"];
+      const source = declared === undefined ? [body] : [body, exactly(Number(declared))];
+      pipeline([...source, outgoing], (error) => {
         if (error) reject(error);
       });
     }
   });
+}
+
+class BodyLengthMismatch extends Error {}
+
+/** A pass-through that fails unless exactly `length` bytes go through it. */
+function exactly(length: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      callback(seen > length ? new BodyLengthMismatch(`more than ${length} bytes`) : null, chunk);
+    },
+    flush(callback) {
+      callback(seen === length ? null : new BodyLengthMismatch(`${seen} bytes of ${length}`));
+    },
+  });
+}
+
+/**
+ * The request's fields with the framing (RFC 9112 §6) of the body actually sent: none when no
+ * body is (a GET's or HEAD's Content-Length would make the task API read the next request on
+ * the pooled connection as this one's body, whoever sent it), else the client's Content-Length
+ * when it is a plain number, held to it by `exactly`, or Node.js's chunked coding. The client's
+ * Transfer-Encoding is never passed on: Node.js frames what it writes itself.
+ */
+function framed(headers: Record<string, string>, withBody: boolean): Record<string, string> {
+  const framedHeaders = { ...headers };
+  delete framedHeaders["transfer-encoding"];
+  const length = framedHeaders["content-length"];
+  if (!withBody || (length !== undefined && !/^\d+$/.test(length))) {
+    delete framedHeaders["content-length"];
+  }
+  return framedHeaders;
 }
 
 /** The answer when the task API gave none: 504 with a `detail` when it has not begun to answer
@@ -175,6 +213,8 @@ export async function forwardToTaskApi(request: Request): Promise<Response> {
   return new Response(bodiless ? null : (Readable.toWeb(upstream) as ReadableStream<Uint8Array>), {
     status,
     statusText: upstream.statusMessage,
+    // Next.js drops Content-Length and Content-Encoding from it (send-response.js), and its
+    // `compress` leaves a HEAD's answer uncoded: a HEAD here cannot say the GET's coding.
     headers: pick((name) => upstream.headers[name], RESPONSE_HEADERS),
   });
 }
@@ -212,16 +252,85 @@ export function forwardsDirectly(target: string): boolean {
 const COMPRESSIBLE = /^(?:text\/|application\/(?:[\w.+-]*\+)?json\b)/i;
 const COMPRESS_FROM_BYTES = 1024;
 
-/** Whether the client takes gzip (RFC 9110 §12.5.3: named, or `*`, with a q above 0). */
-function acceptsGzip(header: string | undefined): boolean {
-  if (!header) return false;
-  for (const item of header.split(",")) {
-    const [coding, ...params] = item.split(";").map((part) => part.trim().toLowerCase());
-    if (coding !== "gzip" && coding !== "*") continue;
-    const q = params.find((param) => param.startsWith("q="));
-    return q === undefined || Number(q.slice(2)) > 0;
+type Coding = "gzip" | "deflate";
+
+type Accepted = { coding: string; q: number; order: number };
+
+/** The Accept-Encoding items (RFC 9110 §12.5.3), read as `negotiator` reads them (the package
+ * `compression` asks), with `identity` added when no item names it or `*`, at the lowest q. */
+function parseAcceptEncoding(header: string): Accepted[] {
+  const items: Accepted[] = [];
+  let namesIdentity = false;
+  let lowest = 1;
+  header.split(",").forEach((part, order) => {
+    const match = /^\s*([^\s;]+)\s*(?:;(.*))?$/.exec(part.trim());
+    if (!match) return;
+    const [, coding = "", params] = match;
+    let q = 1;
+    for (const param of params === undefined ? [] : params.split(";")) {
+      const [name, value = ""] = param.trim().split("=");
+      if (name === "q") {
+        q = parseFloat(value);
+        break;
+      }
+    }
+    items.push({ coding, q, order });
+    namesIdentity ||= coding.toLowerCase() === "identity" || coding === "*";
+    lowest = Math.min(lowest, q || 1);
+  });
+  if (!namesIdentity) items.push({ coding: "identity", q: lowest, order: items.length });
+  return items;
+}
+
+/** The first of `available` the client takes most (negotiator's order: q, then a named coding
+ * before `*`, then the client's order, then `available`'s); a q of 0 refuses. */
+function preferred(accepted: Accepted[], available: readonly string[]): string | undefined {
+  const ranked = available.map((coding, index) => {
+    let best = { q: 0, specific: 0, order: -1, index };
+    for (const item of accepted) {
+      const specific = item.coding.toLowerCase() === coding ? 1 : item.coding === "*" ? 0 : -1;
+      if (specific < 0) continue;
+      if ((best.specific - specific || best.q - item.q || best.order - item.order) < 0) {
+        best = { q: item.q, specific, order: item.order, index };
+      }
+    }
+    return best;
+  });
+  const [first] = ranked
+    .filter((rank) => rank.q > 0)
+    .sort((a, b) => b.q - a.q || b.specific - a.specific || a.order - b.order || a.index - b.index);
+  return first === undefined ? undefined : available[first.index];
+}
+
+/** The content coding Next.js's `compress` would choose for a client's Accept-Encoding: gzip
+ * or deflate, the one it takes with the higher q, or none (identity); when it prefers deflate
+ * but takes gzip too, gzip ahead of identity, as `compress` itself decides. */
+function chooseCoding(header: string | undefined): Coding | null {
+  const accepted = parseAcceptEncoding(header ?? "");
+  let chosen = preferred(accepted, ["gzip", "deflate", "identity"]);
+  if (chosen === "deflate" && preferred(accepted, ["gzip"]) !== undefined) {
+    chosen = preferred(accepted, ["gzip", "identity"]);
   }
-  return false;
+  return chosen === "gzip" || chosen === "deflate" ? chosen : null;
+}
+
+/**
+ * How Next.js's `compress` would code an answer of `status` with the fields `answer`, for a
+ * client's Accept-Encoding `accept`: whether it varies with Accept-Encoding (text or JSON
+ * without `no-transform`), and the coding (none under 1 KiB). The same for a HEAD as for the
+ * GET of the same resource (RFC 9110 §9.3.2: a HEAD's header fields are the GET's).
+ */
+function codingOf(
+  status: number,
+  answer: { contentType: unknown; cacheControl: unknown; contentLength: unknown },
+  accept: string | undefined,
+): { vary: boolean; coding: Coding | null } {
+  const vary =
+    !NO_BODY.has(status) &&
+    COMPRESSIBLE.test(String(answer.contentType ?? "")) &&
+    !/\bno-transform\b/i.test(String(answer.cacheControl ?? ""));
+  const long = answer.contentLength === undefined || Number(answer.contentLength) >= COMPRESS_FROM_BYTES;
+  return { vary, coding: vary && long ? chooseCoding(accept) : null };
 }
 
 /** A request that comes with a body (RFC 9112 §6.3: Content-Length or Transfer-Encoding). */
@@ -232,8 +341,8 @@ function hasBody(request: IncomingMessage): boolean {
 /**
  * `forwardToTaskApi` for server.ts, on Node.js's own request and response (no Web Request,
  * Response or streams between them): the same fields both ways, the same timeout, 502 and 504,
- * the same bodies streamed, the site's headers (SITE_HEADERS) and the gzip that Next.js would
- * have added.
+ * the same bodies streamed, the site's headers (SITE_HEADERS) and the gzip or deflate that
+ * Next.js would have added.
  * The client going away aborts the request to the task API, as the route handler's signal does.
  */
 export function forwardNodeRequest(request: IncomingMessage, response: ServerResponse): void {
@@ -255,19 +364,19 @@ export function forwardNodeRequest(request: IncomingMessage, response: ServerRes
       const bodiless = method === "HEAD" || NO_BODY.has(status);
       // Compressed as Next.js compresses the route handlers' answers, so that a browser gets
       // the same bytes either way (the task API itself sends them uncompressed).
-      const compressible =
-        !bodiless &&
-        COMPRESSIBLE.test(String(answer["content-type"] ?? "")) &&
-        !/\bno-transform\b/i.test(String(answer["cache-control"] ?? ""));
-      const length = answer["content-length"];
-      const gzip =
-        compressible &&
-        acceptsGzip(request.headers["accept-encoding"]) &&
-        (length === undefined || Number(length) >= COMPRESS_FROM_BYTES);
-      if (compressible) answer.vary = "Accept-Encoding";
-      if (gzip) {
+      const { vary, coding } = codingOf(
+        status,
+        {
+          contentType: answer["content-type"],
+          cacheControl: answer["cache-control"],
+          contentLength: answer["content-length"],
+        },
+        request.headers["accept-encoding"],
+      );
+      if (vary) answer.vary = "Accept-Encoding";
+      if (coding) {
         delete answer["content-length"];
-        answer["content-encoding"] = "gzip";
+        answer["content-encoding"] = coding;
       }
       response.writeHead(status, upstream.statusMessage, answer);
       if (bodiless) {
@@ -280,7 +389,7 @@ export function forwardNodeRequest(request: IncomingMessage, response: ServerRes
           writeLog("error", "task-api-forward", "the task API's answer broke off", [error]);
         }
       };
-      if (gzip) pipeline(upstream, createGzip(), response, done);
+      if (coding) pipeline(upstream, coding === "gzip" ? createGzip() : createDeflate(), response, done);
       else pipeline(upstream, response, done);
     },
     (error: unknown) => {
