@@ -10,6 +10,8 @@ import { pipeline, Readable, Transform } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createDeflate, createGzip } from "node:zlib";
 
+import Negotiator from "negotiator";
+
 import { isClientAbort } from "./client-abort";
 import { writeLog } from "./log";
 import { SITE_HEADERS } from "./site-headers";
@@ -254,62 +256,17 @@ const COMPRESS_FROM_BYTES = 1024;
 
 type Coding = "gzip" | "deflate";
 
-type Accepted = { coding: string; q: number; order: number };
-
-/** The Accept-Encoding items (RFC 9110 §12.5.3), read as `negotiator` reads them (the package
- * `compression` asks), with `identity` added when no item names it or `*`, at the lowest q. */
-function parseAcceptEncoding(header: string): Accepted[] {
-  const items: Accepted[] = [];
-  let namesIdentity = false;
-  let lowest = 1;
-  header.split(",").forEach((part, order) => {
-    const match = /^\s*([^\s;]+)\s*(?:;(.*))?$/.exec(part.trim());
-    if (!match) return;
-    const [, coding = "", params] = match;
-    let q = 1;
-    for (const param of params === undefined ? [] : params.split(";")) {
-      const [name, value = ""] = param.trim().split("=");
-      if (name === "q") {
-        q = parseFloat(value);
-        break;
-      }
-    }
-    items.push({ coding, q, order });
-    namesIdentity ||= coding.toLowerCase() === "identity" || coding === "*";
-    lowest = Math.min(lowest, q || 1);
-  });
-  if (!namesIdentity) items.push({ coding: "identity", q: lowest, order: items.length });
-  return items;
-}
-
-/** The first of `available` the client takes most (negotiator's order: q, then a named coding
- * before `*`, then the client's order, then `available`'s); a q of 0 refuses. */
-function preferred(accepted: Accepted[], available: readonly string[]): string | undefined {
-  const ranked = available.map((coding, index) => {
-    let best = { q: 0, specific: 0, order: -1, index };
-    for (const item of accepted) {
-      const specific = item.coding.toLowerCase() === coding ? 1 : item.coding === "*" ? 0 : -1;
-      if (specific < 0) continue;
-      if ((best.specific - specific || best.q - item.q || best.order - item.order) < 0) {
-        best = { q: item.q, specific, order: item.order, index };
-      }
-    }
-    return best;
-  });
-  const [first] = ranked
-    .filter((rank) => rank.q > 0)
-    .sort((a, b) => b.q - a.q || b.specific - a.specific || a.order - b.order || a.index - b.index);
-  return first === undefined ? undefined : available[first.index];
-}
-
-/** The content coding Next.js's `compress` would choose for a client's Accept-Encoding: gzip
- * or deflate, the one it takes with the higher q, or none (identity); when it prefers deflate
- * but takes gzip too, gzip ahead of identity, as `compress` itself decides. */
+/** The content coding Next.js's `compress` (the `compression` package) would choose for a
+ * client's Accept-Encoding, decided as it decides, by the same library (`negotiator`, RFC 9110
+ * §12.5.3: a named coding's q before `*`'s, q=0 refuses): gzip or deflate, or none (identity);
+ * a client that prefers deflate but takes gzip too gets gzip. */
 function chooseCoding(header: string | undefined): Coding | null {
-  const accepted = parseAcceptEncoding(header ?? "");
-  let chosen = preferred(accepted, ["gzip", "deflate", "identity"]);
-  if (chosen === "deflate" && preferred(accepted, ["gzip"]) !== undefined) {
-    chosen = preferred(accepted, ["gzip", "identity"]);
+  const negotiator = new Negotiator({
+    headers: header === undefined ? {} : { "accept-encoding": header },
+  });
+  let chosen = negotiator.encoding(["gzip", "deflate", "identity"]);
+  if (chosen === "deflate" && negotiator.encoding(["gzip"]) !== undefined) {
+    chosen = negotiator.encoding(["gzip", "identity"]);
   }
   return chosen === "gzip" || chosen === "deflate" ? chosen : null;
 }
