@@ -26,7 +26,7 @@ from array import array
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, suppress
 from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
@@ -305,30 +305,64 @@ async def _sqlalchemy_raw_rows(
     driver: asyncpg.Connection = raw.driver_connection
     try:
         return await _fetch(driver, statement, params)
-    except OperationalError:
-        if driver.is_closed():
+    except BaseException:
+        if driver.is_closed():  # terminated by `_fetch`, or lost: never back to the pool
             await connection.invalidate()
         raise
 
 
 async def _fetch(driver: asyncpg.Connection, statement: str, params: Sequence[Any]) -> Rows:
-    """asyncpg's `fetch`, its errors raised as SQLAlchemy's, which taskapi.main answers."""
-    with _driver_errors(statement, params):
-        rows: Rows = await driver.fetch(statement, *params)
+    """asyncpg's `fetch`, its errors raised as SQLAlchemy's, which taskapi.main answers; a
+    connection that failed mid-statement is terminated (`_driver_errors`)."""
+    try:
+        with _driver_errors(statement, params, driver):
+            rows: Rows = await driver.fetch(statement, *params)
+    except asyncio.CancelledError:
+        # Cancelled mid-statement (the client went away): its answer may still be on the wire.
+        _terminate(driver)
+        raise
     return rows
 
 
+# What the driver raises when the connection itself failed rather than the statement: closed
+# under us (InterfaceError), left mid-protocol by an earlier failure ("cannot switch to state
+# 11; another operation is in progress": InternalClientError, which derives from Exception
+# alone), the socket's errors, `command_timeout`.
+DRIVER_FAILURES: tuple[type[Exception], ...] = (
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+
+
 @contextmanager
-def _driver_errors(statement: str, params: Sequence[Any] = ()) -> Iterator[None]:
+def _driver_errors(
+    statement: str, params: Sequence[Any] = (), driver: Any = None
+) -> Iterator[None]:
     """asyncpg's errors raised as SQLAlchemy's: a server error as DBAPIError carrying it (its
-    SQLSTATE says whose fault: taskapi.main, `rolled_back`), a broken connection as an
-    invalidated OperationalError (503)."""
+    SQLSTATE says whose fault: taskapi.main, `rolled_back`), a failure of the connection
+    (DRIVER_FAILURES) as an invalidated OperationalError (503, as SQLAlchemy's own lost
+    connection). `driver`, when given, is terminated when anything but a server error leaves
+    the block (a cancellation too): its protocol may be mid-operation, and its pool, which
+    replaces a closed connection, must never hand it out again."""
     try:
         yield
     except asyncpg.PostgresError as error:
+        # A connection the server closed (08xxx, 57P01 terminated by an administrator: a 503,
+        # taskapi.main) is closed here too, and its pool replaces it when it comes back.
         raise DBAPIError(statement, params, error) from error
-    except asyncpg.InterfaceError as error:  # e.g. the connection was closed under us
+    except DRIVER_FAILURES as error:
+        if driver is not None:
+            _terminate(driver)
         raise OperationalError(statement, params, error, connection_invalidated=True) from error
+
+
+def _terminate(driver: Any) -> None:
+    """Close the connection now, without a word to the server. A pool's connection goes back
+    to its pool as it closes, and asyncpg then refuses every call on it: once is enough."""
+    with suppress(asyncpg.InterfaceError):
+        driver.terminate()
 
 
 class PooledConnection:
@@ -454,8 +488,9 @@ class PostgresDatabase:
         error; a COMMIT that fails, e.g. 40001, is raised as SQLAlchemy's DBAPIError)."""
         connection = PooledConnection(self, transaction=True)
         try:
-            with _driver_errors("BEGIN/COMMIT"):
-                async with (await connection.driver()).transaction():
+            driver = await connection.driver()
+            with _driver_errors("BEGIN/COMMIT", (), driver):
+                async with driver.transaction():
                     yield connection
         finally:
             await connection.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -422,7 +422,7 @@ async def list_page(
     state: ListState | None = None,
     totals: Memo[tuple[Any, ...], int] | None = None,
     matches: Memo[tuple[Any, ...], array[int]] | None = None,
-) -> tuple[Sequence[TaskRow], int]:
+) -> tuple[Sequence[Mapping[Any, Any]], int]:
     """One page and the total under the same filters. With no filter but the status, the total
     is read from the counts the triggers keep: counting the rows instead took 60x the page's
     time for a user with 100,000 tasks. `state`: from `list_state` on this connection, read if
@@ -439,7 +439,9 @@ async def list_page(
     ids of all the matching tasks in order when there are at most MATCHES_KEPT of them: the
     pages of that version are then read by id. Two tags carried together by 715 of 100,000
     tasks read thousands of tag entries per page (12-28 ms, SQLite, loaded machine) and then
-    50 rows by primary key. The rows are read as they are now, as any page is."""
+    50 rows by primary key, by the statement that checks the owner's version is still
+    `state`'s: when it has moved on, the page and its total are read again together
+    (`_page_counted`), so that a page always passes its filter and agrees with its total."""
     if state is None:
         state = await list_state(connection, owner, query)
     carried: dict[str, int] = {}
@@ -481,12 +483,22 @@ async def list_page(
         ids = kept[query.offset : query.offset + query.limit]
         if not ids:
             return [], total
+        # The rows only while the owner's version is still the kept one, tested by the same
+        # statement (one snapshot on PostgreSQL; on SQLite one statement reads one state too):
+        # a task edited or deleted since (its tags changed, say) makes the version move, and
+        # then no row comes back. Read unchecked, a row no longer passing the filter, or a page
+        # shorter than the total, showed through (F3).
+        unchanged = (
+            select(counts_table.c.version).where(counts_table.c.user_id == owner).scalar_subquery()
+            == state.version
+        )
         rows = await connection.execute(
-            select(*columns).where(columns.id.in_(list(ids)), columns.user_id == owner)
+            select(*columns).where(columns.id.in_(list(ids)), columns.user_id == owner, unchanged)
         )
         by_id = {row["id"]: row for row in rows.mappings().all()}
-        # A task deleted since the ids were kept is left out (a later version re-reads them).
-        return [by_id[task_id] for task_id in ids if task_id in by_id], total
+        if len(by_id) == len(ids):
+            return [by_id[task_id] for task_id in ids], total
+        return await _page_counted(connection, owner, query, state)
     # Tags carried by many of the tasks are tested while the sort's index is read in order:
     # the page is found after reading about (offset + limit) * all / matching entries, fewer
     # than the matching ones to sort when matching^2 > (offset + limit) * all.
@@ -500,6 +512,32 @@ async def list_page(
         .offset(query.offset)
     )
     return page.mappings().all(), total
+
+
+async def _page_counted(
+    connection: Connection, owner: str, query: ListQuery, state: ListState
+) -> tuple[Sequence[Mapping[Any, Any]], int]:
+    """The page and its total read by one statement (`count(*) OVER ()`: all the matches are
+    counted before the page is cut from them), so that they agree whatever was written
+    meanwhile: for a page whose kept state has moved on (`list_page`; the caller's
+    `still_current` then leaves the ETag out). A page past the end has no row to carry the
+    total: it is counted apart (an empty page agrees with any total)."""
+    conditions = query.conditions(owner, connection.dialect.name, now=state.now)
+    matching = func.count().over().label("matching")
+    found = (
+        await connection.execute(
+            select(*columns, matching)
+            .where(*conditions)
+            .order_by(*query.ordering())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+    ).all()
+    if not found:
+        counted = select(func.count()).where(*conditions)
+        return [], int(await connection.scalar(counted) or 0)
+    names = [column.name for column in columns]  # the tasks' columns, without the count
+    return [dict(zip(names, row, strict=False)) for row in found], int(found[0][-1])
 
 
 async def _count(

@@ -453,3 +453,34 @@ async def test_a_kept_list_of_matches_pages_as_a_fresh_one_and_follows_writes(
     doomed = next(t for t in (await client.get(URL, headers=bearer())).json() if t["title"] == "t4")
     await client.delete(f"{URL}/{doomed['id']}", headers=bearer())
     assert (await pages("tag=a&tag=b"))[0] == ["t5", "t2"]
+
+
+@pytest.mark.parametrize(("limit", "offset"), [(100, 0), (1, 0), (1, 2)])
+async def test_a_kept_page_read_after_a_write_still_passes_its_filter_and_total(
+    app: FastAPI, client: httpx.AsyncClient, limit: int, offset: int
+) -> None:
+    """F3: the state read, then a task's tags changed by another request, then the kept page
+    read (as `list_answer` runs them, with the write between): the page holds no task without
+    the tag, and agrees with its total (the caller's `still_current` leaves the ETag out)."""
+    for n in range(3):
+        await create(client, f"t{n}", tags=["work"])
+    database = app.state.database
+    query = tasks_module.ListQuery(tags=("work",), limit=limit, offset=offset)
+    async with database.connect() as connection:
+        state = await tasks_module.list_state(connection, "alice", query)
+        await tasks_module.list_page(
+            connection, "alice", query, state, database.list_totals, database.list_matches
+        )
+    assert len(database.list_matches) == 1  # the matches are kept
+    first = (await client.get(f"{URL}?sort=created&order=asc", headers=bearer())).json()[0]
+    changed = await client.patch(f"{URL}/{first['id']}", json={"tags": []}, headers=bearer())
+    assert changed.status_code == 200
+    async with database.connect() as connection:
+        page, counted = await tasks_module.list_page(
+            connection, "alice", query, state, database.list_totals, database.list_matches
+        )
+        assert not await tasks_module.still_current(connection, "alice", state)
+    listed = [dict(row) for row in page]
+    assert first["id"] not in [task["id"] for task in listed]
+    assert counted == 2
+    assert len(listed) == max(0, min(limit, counted - offset))  # (1, 2): past the end now

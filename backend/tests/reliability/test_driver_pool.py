@@ -4,17 +4,24 @@ theirs were, and it keeps prepared statements only on a direct connection."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections import Counter
 from datetime import UTC, datetime
 
+import asyncpg
+import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from fastapi import FastAPI
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from taskapi import db, errors, task_json
 from taskapi.database_url import Pooler, parse_database_url
 from taskapi.main import database_unavailable
 from taskapi.models import TaskCreate
 from taskapi.tasks import ListQuery, StatusFilter, list_state
+from tests.keys import hs256
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgresql]
 
@@ -142,3 +149,124 @@ async def test_a_request_takes_no_connection_before_its_first_statement_and_shut
             assert await db.raw_rows(connection, "SELECT 2") == [(2,)]
     finally:
         await database.dispose()
+
+
+class _Driver:
+    """Stands for a driver connection: records being terminated."""
+
+    def __init__(self) -> None:
+        self.terminated = False
+
+    def is_closed(self) -> bool:
+        return self.terminated
+
+    def terminate(self) -> None:
+        self.terminated = True
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        asyncpg.InternalClientError(
+            "cannot switch to state 11; another operation (2) is in progress"
+        ),
+        asyncpg.InterfaceError("connection is closed"),
+        ConnectionResetError("reset by peer"),
+        TimeoutError(),
+    ],
+)
+async def test_a_failure_of_the_driver_connection_is_a_503_and_terminates_it(
+    failure: Exception,
+) -> None:
+    """Whatever the driver raises when the connection itself failed (InternalClientError
+    derives from Exception alone) is answered as a lost connection, and the connection is
+    terminated, so that its pool never hands it out again."""
+    driver = _Driver()
+    with pytest.raises(OperationalError) as raised, db._driver_errors("SELECT 1", (), driver):
+        raise failure
+    assert driver.terminated
+    response = await database_unavailable(None, raised.value)  # type: ignore[arg-type]
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+
+
+async def test_a_connection_found_mid_operation_is_terminated_and_replaced(
+    database_url: str,
+) -> None:
+    """A raw statement on a driver connection another operation is still using fails as a lost
+    connection (503) and the connection is closed; the pool's next one answers."""
+    database = db.PostgresDatabase(parse_database_url(database_url))
+    try:
+        async with database.connect() as connection:
+            assert isinstance(connection, db.PooledConnection)
+            driver = await connection.driver()
+            pid = driver.get_server_pid()
+            sleeping = asyncio.ensure_future(driver.fetch("SELECT pg_sleep(2)"))
+            await asyncio.sleep(0.1)
+            with pytest.raises(OperationalError):
+                await db.raw_rows(connection, "SELECT 1")
+            with contextlib.suppress(Exception):
+                await sleeping
+        async with database.connect() as connection:
+            [(other,)] = await db.raw_rows(connection, "SELECT pg_backend_pid()")
+            assert other != pid
+            assert database.driver_connections() == 1
+    finally:
+        await database.dispose()
+
+
+async def test_terminated_backends_during_traffic_give_503s_never_500s_and_the_pools_recover(
+    app: FastAPI, client: httpx.AsyncClient, database_url: str
+) -> None:
+    """F2: an administrator terminating the API's connections (`pg_terminate_backend`) while
+    creates, plain lists and tag lists run: each request is answered (the ASGI transport
+    raises an unhandled error: a 500), 503 at worst (429 for a tag list beyond the person's
+    share of long reads), and afterwards both pools serve again."""
+    headers = {"Authorization": f"Bearer {hs256('cut')}"}
+    url = make_url(database_url)
+    admin = await asyncpg.connect(
+        url.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    statuses: Counter[int] = Counter()
+    stop = asyncio.Event()
+
+    async def work(n: int) -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            if i % 3 == 0:
+                answer = await client.post(
+                    "/api/cut/tasks", json={"title": f"t{n}.{i}", "tags": ["work"]}, headers=headers
+                )
+            elif i % 3 == 1:
+                answer = await client.get("/api/cut/tasks?limit=20", headers=headers)
+            else:
+                answer = await client.get("/api/cut/tasks?tag=work&limit=20", headers=headers)
+            statuses[answer.status_code] += 1
+            if answer.status_code == 503:
+                assert answer.headers["Retry-After"]
+
+    try:
+        workers = [asyncio.create_task(work(n)) for n in range(6)]
+        for _ in range(4):
+            await asyncio.sleep(0.3)
+            await admin.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = $1 AND pid <> pg_backend_pid()",
+                url.database,
+            )
+        await asyncio.sleep(0.3)
+        stop.set()
+        await asyncio.gather(*workers)
+    finally:
+        await admin.close()
+    # 429: more of one person's tag lists at once than `long_read` lets run (6 workers, 4 slots).
+    assert set(statuses) <= {200, 201, 429, 503}, statuses
+    assert statuses[503]  # the terminations were met
+    assert statuses[200]
+    assert statuses[201]
+    # A connection the server closed while idle in a pool may fail once more (503); a request
+    # after that is served.
+    for path in ("/api/cut/tasks?limit=20", "/api/cut/tasks?tag=work&limit=20"):
+        answers = [(await client.get(path, headers=headers)).status_code for _ in range(3)]
+        assert answers[-1] == 200, answers

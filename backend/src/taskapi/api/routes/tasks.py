@@ -9,7 +9,7 @@ request without FastAPI solving its dependencies, by calling them itself in Fast
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal, cast
 
@@ -186,7 +186,9 @@ def quota_reached(reached: tasks.QuotaReached) -> HTTPException:
     )
 
 
-def list_response(rows: Sequence[TaskRow] | bytes, total: int, tag: str | None) -> Response:
+def list_response(
+    rows: Sequence[Mapping[Any, Any]] | bytes, total: int, tag: str | None
+) -> Response:
     """The page (rows, or the JSON array the database built) with its total and, when known to
     name this page, its ETag."""
     body = (
