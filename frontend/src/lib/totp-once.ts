@@ -19,6 +19,10 @@ const LAST_STEP = "totpLastStep";
 const DIGITS = 6;
 const PERIOD_MS = 30_000;
 const WINDOW = 1;
+/** How far back a code is still recognised, to say "used" rather than "not right" of a code
+ * that was accepted and has since left the plugin's window (10 steps: 5 minutes; a wrong code
+ * then matches one of them once in 100,000 tries, and is only told to wait). */
+const RECOGNISED = 10;
 
 /** RFC 4226 §5.3 HOTP of `counter`, as Better Auth computes it (HMAC-SHA-1, the secret's UTF-8
  * bytes as the key: @better-auth/utils/otp). */
@@ -30,14 +34,14 @@ function hotp(key: Buffer, counter: number): string {
   return String((mac.readUInt32BE(offset) & 0x7fffffff) % 10 ** DIGITS).padStart(DIGITS, "0");
 }
 
-/** The time-step `code` is the code of among those the plugin accepts now, or null. Compared in
- * constant time, as the plugin compares. */
-function stepOf(secret: string, code: string): number | null {
-  const now = Math.floor(Date.now() / PERIOD_MS);
+/** The latest time-step `code` is the code of, from RECOGNISED steps before `now` to the last
+ * the plugin accepts (`now` + WINDOW), or null. Compared in constant time, as the plugin
+ * compares. */
+function stepOf(secret: string, code: string, now: number): number | null {
   const given = Buffer.from(code);
   const key = Buffer.from(secret, "utf8");
   let found: number | null = null;
-  for (let step = now - WINDOW; step <= now + WINDOW; step++) {
+  for (let step = now - RECOGNISED; step <= now + WINDOW; step++) {
     const expected = Buffer.from(hotp(key, step));
     if (given.length === expected.length && timingSafeEqual(given, expected)) found = step;
   }
@@ -59,7 +63,8 @@ function stepOf(secret: string, code: string): number | null {
  * TOTP_CODE_ALREADY_USED (above), not the plugin's INVALID_CODE: the code is right, only spent,
  * and the person should wait for the next one. A wrong code is left to the plugin, which
  * counts the failure. An older step's code after a newer one is refused as well (as most
- * verifiers do): the steps only go forward.
+ * verifiers do): the steps only go forward. A spent code retyped after it has left the
+ * plugin's window (up to RECOGNISED steps back) is still said to be used, not wrong.
  *
  * Secrets imported from elsewhere (stored as `base32:…`) are not decoded here: this app makes
  * its own, and none of its codes would match such a secret, so the plugin alone would decide.
@@ -95,8 +100,21 @@ export function totpOnce() {
             });
             if (!row) return;
             const secret = await symmetricDecrypt({ key: ctx.context.secretConfig, data: row.secret });
-            const step = stepOf(secret, code);
+            const now = Math.floor(Date.now() / PERIOD_MS);
+            const step = stepOf(secret, code, now);
             if (step === null) return;
+            if (step < now - WINDOW) {
+              // Out of the plugin's window, so refused whatever happens here: as used when it
+              // was (at or before the last step accepted: the person retyped a code that
+              // worked a minute ago, and should wait for the next one), else by the plugin as
+              // not right (an old code never used).
+              const last = await ctx.context.adapter.findOne<{ step: number }>({
+                model: LAST_STEP,
+                where: [{ field: "userId", value: userId }],
+              });
+              if (last && last.step >= step) throw new APIError("UNAUTHORIZED", { ...TOTP_CODE_ALREADY_USED });
+              return;
+            }
             const moved = await ctx.context.adapter.updateMany({
               model: LAST_STEP,
               where: [
