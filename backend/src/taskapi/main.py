@@ -25,7 +25,7 @@ from taskapi.auth.jwks import JWKSCache
 from taskapi.auth.revocation import Revocations
 from taskapi.auth.verifier import TokenVerifier
 from taskapi.config import Settings, get_settings
-from taskapi.db import open_database, rolled_back, sqlstate_classes
+from taskapi.db import DRIVER_FAILURES, open_database, rolled_back, sqlstate_classes
 from taskapi.head import HeadAsGet
 from taskapi.observability import RequestContext, configure_logging
 from taskapi.tasks import VersionMismatch
@@ -99,13 +99,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 # A lost, refused or timed-out connection, a pool with none to give, SQLite's lock outlasting
 # its busy timeout: the database's trouble, not the client's. Other driver errors (integrity,
-# programming) stay 500s: they are bugs to see.
+# programming) stay 500s: they are bugs to see. asyncpg's own failures of a connection
+# (DRIVER_FAILURES, with OSError and TimeoutError) can also escape SQLAlchemy unwrapped: a
+# connection terminated while SQLAlchemy sets it up (its on-connect codecs) raises asyncpg's
+# InterfaceError as it is.
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     DBAPIError,
     DisconnectionError,
     PoolTimeoutError,
-    OSError,
-    TimeoutError,
+    *DRIVER_FAILURES,
 )
 # SQLSTATE classes that mean "not now": connection exception, insufficient resources (too many
 # connections), operator intervention (shutting down, starting up, terminated by an admin).

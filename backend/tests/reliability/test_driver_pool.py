@@ -190,6 +190,33 @@ async def test_a_failure_of_the_driver_connection_is_a_503_and_terminates_it(
     assert response.headers["Retry-After"] == "2"
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [
+        asyncpg.InterfaceError("connection is closed"),
+        asyncpg.InternalClientError("cannot switch to state 12"),
+        ConnectionResetError("reset by peer"),
+    ],
+)
+async def test_the_drivers_own_failure_escaping_the_engine_is_a_503(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    """A connection terminated while SQLAlchemy sets it up (its on-connect codecs) raises
+    asyncpg's own error, not wrapped in SQLAlchemy's (seen in CI under pg_terminate_backend):
+    a 503 like any lost connection, not a 500."""
+
+    async def broken(_self: db.PooledConnection) -> None:
+        raise failure
+
+    monkeypatch.setattr(db.PooledConnection, "_engine_connection", broken)
+    response = await client.get(
+        "/api/cut/tasks?tag=work", headers={"Authorization": f"Bearer {hs256('cut')}"}
+    )
+    assert response.status_code == 503, response.text
+    assert response.json()["detail"] == errors.DATABASE_UNAVAILABLE
+    assert response.headers["Retry-After"] == "2"
+
+
 async def test_a_connection_found_mid_operation_is_terminated_and_replaced(
     database_url: str,
 ) -> None:
