@@ -119,7 +119,7 @@ umask-check:
 	  echo "umask $$(umask) would let every local account write the code make installs, which runs with your secrets: run 'umask 022' and try again" >&2; \
 	  exit 1;; esac
 
-# backend/uv.lock is the Python lock: every requirement of backend/pyproject.toml (its extras dev
+# backend/uv.lock is the Python lock (also exported as pylock.toml, PEP 751's standard form): every requirement of backend/pyproject.toml (its extras dev
 # and e2e, its build group), resolved for every platform and Python 3.11+. requirements.txt and
 # requirements-dev.txt are exported from it (hashed pins pip installs with no uv present); a
 # test checks that they still match it. Existing pins are kept where the requirements allow them;
@@ -132,6 +132,7 @@ lock: $(PY_STAMP)
 	cd backend && .venv/bin/uv lock --quiet $(UPGRADE_FLAGS)
 	cd backend && $(EXPORT) --extra dev --extra e2e -o ../$(TEST_LOCK)
 	cd backend && $(EXPORT) -o ../$(RUN_LOCK)
+	cd backend && $(EXPORT:requirements-txt=pylock.toml) --extra dev --extra e2e -o ../pylock.toml
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/.next test-output

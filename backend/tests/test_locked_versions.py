@@ -6,6 +6,7 @@ against the versions a fresh clone installs: a FastAPI that changed how it store
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import subprocess
 import sys
 import tomllib
@@ -74,12 +75,12 @@ def test_the_run_lock_holds_nothing_only_the_tests_need() -> None:
     assert {"fastapi", "uvicorn", "sqlalchemy", "pyjwt"} <= run
 
 
-def exported(*options: str) -> str:
+def exported(*options: str, form: str = "requirements-txt") -> str:
     """`uv export` of backend/uv.lock, as `make lock` writes it (its header names the command)."""
     result = subprocess.run(
         [
             *(str(Path(sys.executable).with_name("uv")), "export", "--quiet", "--frozen"),
-            *("--no-emit-project", "--format", "requirements-txt", "--group", "build", *options),
+            *("--no-emit-project", "--format", form, "--group", "build", *options),
         ],
         cwd=ROOT / "backend",
         capture_output=True,
@@ -99,6 +100,16 @@ def test_the_locks_pip_installs_are_exported_from_uv_lock_unchanged() -> None:
     an edit to one alone (or a uv.lock recompiled without exporting) fails here."""
     assert without_header("requirements-dev.txt") == exported("--extra", "dev", "--extra", "e2e")
     assert without_header("requirements.txt") == exported()
+
+
+def test_pylock_toml_is_the_test_set_in_pep_751_form() -> None:
+    """pylock.toml (PEP 751, the standard lock format that tools read) is the same set as
+    requirements-dev.txt, exported from uv.lock by `make lock`: out of step, it fails here."""
+    expected = exported("--extra", "dev", "--extra", "e2e", form="pylock.toml")
+    assert without_header("pylock.toml") == expected
+    names = set(re.findall(r'^name = "([^"]+)"$', expected, re.MULTILINE))
+    pinned = re.findall(r"^([A-Za-z0-9_.-]+)==", (ROOT / "requirements-dev.txt").read_text(), re.M)
+    assert names == set(pinned)  # every platform's, as the export's
 
 
 def test_uv_lock_satisfies_pyproject() -> None:
